@@ -6,7 +6,8 @@ here, so this script builds the same pages without it and without the network:
 - every notebook in `nbs/` goes through nbdev's own docs processors (`nbdev.processors.FilterDefaults`: front matter from
   the H1 and `>` summary, `#| hide` and `#| export` cells removed, `show_doc` added after exported definitions, links to
   the API, directives removed), except `exec_show_docs`: notebooks are never executed, the pages show their SAVED
-  outputs. The `show_doc` cells nbdev adds for undocumented exports are rendered from the installed `nervenet` package;
+  outputs. Only `show_doc` cells without a saved result (the ones nbdev adds for undocumented exports, or a notebook
+  saved without outputs) are rendered by calling `show_doc` on the installed package, as nbdev does;
 - the processed notebook is rendered by nbconvert (`basic` template, no require.js, no MathJax) and wrapped in a page
   with a navigation sidebar, the page's table of contents and an "Open in Colab" badge;
 - page names are nbdev's (`00_core.ipynb` -> `core.html`), headings get Pandoc's identifiers (so nbdev's API links
@@ -16,18 +17,17 @@ here, so this script builds the same pages without it and without the network:
 Usage: `python tools/build_docs.py [--nbs nbs] [--out docs]`; deterministic (same notebooks in, same bytes out).
 """
 from __future__ import annotations
-import argparse, html, os, re, shutil, sys, tempfile, warnings
+import argparse, html, json, os, re, shutil, sys, tempfile, warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
 os.environ.setdefault('IN_TEST', '1')  # as nbdev's docs processing does (quiet, no interactive side effects)
-import yaml
 import nbformat
 from bs4 import BeautifulSoup
 from traitlets.config import Config
 from nbconvert import HTMLExporter
 from pygments.formatters import HtmlFormatter
-from execnb.nbio import read_nb, mk_cell
+from execnb.nbio import read_nb
 from nbdev.config import get_config
 from nbdev.doclinks import nbglob, _nbpath2html
 from nbdev.process import NBProcessor
@@ -99,27 +99,41 @@ def _fix_source_line(md:str, fn:str) -> str:
         if line: break
     return md.replace('#LNone', f'#L{line}') if line else md.replace('#LNone', '')
 
+def _is_show_doc_cell(cell) -> bool:
+    src = split_options(cell.get('source') or '')[1]
+    return cell.cell_type == 'code' and bool(re.match(r'\s*show_doc\(', src))
+
+def _has_doc_output(cell) -> bool:
+    return any('text/markdown' in o.get('data', {}) for o in cell.get('outputs', []))
+
 def _render_missing_show_docs(nb, mods:list[str], lib:str, name:str):
-    "Give the `show_doc` cells nbdev added (no saved output) the output `show_doc` returns for the installed package"
-    todo = [c for c in nb.cells if getattr(c, 'has_sd', False) and not c.get('outputs')]
+    """`show_doc` cells without a saved result (the ones nbdev adds after exported definitions, or a notebook saved
+    without outputs) get the result `show_doc` gives for the installed package, as nbdev's `exec_show_docs` would;
+    the notebook itself is not run. Saved results are kept."""
+    todo = [c for c in nb.cells if _is_show_doc_cell(c) and not _has_doc_output(c)]
     if not todo: return
-    import importlib
+    import ast, importlib
     from nbdev.showdoc import show_doc
     ns = {}
     for m in mods:
         try: ns.update(vars(importlib.import_module(f'{lib}.{m}')))
         except Exception as e: warnings.warn(f'{name}: cannot import {lib}.{m} for show_doc: {e!r}')
+    ns['show_doc'] = show_doc
     for cell in todo:
-        sym = re.search(r'show_doc\((.+)\)\s*$', cell.source.strip())[1]
-        try:
-            r = show_doc(eval(sym, dict(ns)))
-            md = _fix_source_line(r._repr_markdown_(), r.fn)
-        except Exception as e:
-            warnings.warn(f'{name}: show_doc({sym}) not rendered: {e!r}')
-            cell.source = None
-            continue
+        opts, src = split_options(cell.source)
+        mds = []
+        try: stmts = ast.parse(src).body
+        except SyntaxError: stmts = []
+        for stmt in stmts:
+            call = ast.get_source_segment(src, stmt)
+            if not (isinstance(stmt, ast.Expr) and call.lstrip().startswith('show_doc(')): continue
+            try:
+                r = eval(call, dict(ns))
+                mds.append(_fix_source_line(r._repr_markdown_(), r.fn))
+            except Exception as e: warnings.warn(f'{name}: {call} not rendered ({e!r}); run the notebook to save its output')
+        if not mds: cell.source = None; continue
         cell.outputs = [dict(output_type='execute_result', execution_count=None, metadata={},
-                             data={'text/markdown': md.splitlines(True)})]
+                             data={'text/markdown': '\n\n'.join(mds).splitlines(True)})]
         add_links(cell)
     nb.cells = [c for c in nb.cells if c.get('source') is not None]
 
@@ -133,7 +147,8 @@ def process_nb(path:Path, lib:str):
     _render_missing_show_docs(nb, mods, lib, path.name)
     fm = dict(getattr(nb, 'frontmatter_', {}) or {})
     cells = [c for c in nb.cells if not (c.cell_type == 'raw' and c.source.lstrip().startswith('---'))]
-    return fm, cells
+    widgets = (nb.get('metadata', {}).get('widgets', {}) or {}).get(WIDGET_STATE, {}).get('state', {})
+    return fm, cells, dict(widgets)
 
 _re_qopt = re.compile(r'^\s*#\|\s*([\w-]+)\s*:\s*(.*?)\s*$')
 
@@ -142,14 +157,14 @@ def split_options(src:str) -> tuple[dict, str]:
     lines, opts = src.splitlines(), {}
     while lines and _re_qopt.match(lines[0]):
         m = _re_qopt.match(lines.pop(0))
-        opts[m[1]] = m[2].strip('\'"').lower()
+        opts[m[1]] = m[2].strip('\'"')
     return opts, '\n'.join(lines).strip('\n')
 
 def _text(v) -> str: return ''.join(v) if isinstance(v, list) else (v or '')
 
 def _false(v) -> bool: return str(v).lower() in ('false', 'no', '0')
 
-def doc_cells(cells) -> list[dict]:
+def doc_cells(cells, widgets:dict|None=None) -> list[dict]:
     """Apply the Quarto cell options nbdev leaves (echo, output, include, code-fold) and return plain cell dicts:
     {'kind': 'markdown'|'code'|'raw', 'source', 'outputs', 'fold', 'doc'} (doc: a `show_doc` result shown as markdown)."""
     res = []
@@ -164,31 +179,62 @@ def doc_cells(cells) -> list[dict]:
             continue
         opts, code = split_options(src)
         if _false(opts.get('include', 'true')): continue
-        outs = [] if _false(opts.get('output', 'true')) else [_clean_output(o) for o in c.get('outputs', [])]
-        outs = [o for o in outs if o is not None]
-        if opts.get('output') == 'asis':  # show_doc: the markdown it returned becomes the page content
+        outs = [] if _false(opts.get('output', 'true')) else _clean_outputs(c.get('outputs', []), widgets)
+        if str(opts.get('output', '')).lower() == 'asis':  # show_doc: the markdown it returned becomes the page content
             md = '\n\n'.join(_text(o['data']['text/markdown']) for o in outs if 'text/markdown' in o.get('data', {}))
             if md: res.append(dict(kind='markdown', source=md, outputs=[], fold=None, doc=True))
             continue
         if _false(opts.get('echo', 'true')): code = ''
         if not code and not outs: continue
-        fold = opts.get('code-fold')
-        res.append(dict(kind='code', source=code, outputs=outs, fold=None if fold in (None, 'false') else fold,
+        fold = str(opts.get('code-fold', 'false')).lower()
+        res.append(dict(kind='code', source=code, outputs=outs, fold=None if fold == 'false' else fold,
                         summary=opts.get('code-summary', 'Code'), doc=False))
     return res
 
-def _clean_output(o):
-    "Output as nbformat wants it (strings, not lists of lines), without interactive-widget payloads (they need a kernel)"
-    o = dict(o)
-    if 'text' in o: o['text'] = _text(o['text'])
-    if o.get('output_type') == 'stream' and not o['text']: return None
-    data = {k: _text(v) if isinstance(v, (list, str)) else v for k, v in o.get('data', {}).items()}
-    if WIDGET_VIEW in data:
-        del data[WIDGET_VIEW]
-        if set(data) <= {'text/plain'}:
-            data = {'text/html': ['<p class="widget-note">Interactive widget: open the notebook in Jupyter or Colab to use it.</p>']}
-    if 'data' in o: o['data'] = data
-    return o
+def _clean_outputs(outs, widgets:dict|None=None) -> list[dict]:
+    """Outputs as nbformat wants them (strings, not lists of lines). An interactive widget needs a kernel: it becomes a
+    static snapshot from the saved widget state (the values of its controls, then what its Output widgets showed)."""
+    res = []
+    for o in outs:
+        o = dict(o)
+        if 'text' in o: o['text'] = _text(o['text'])
+        if o.get('output_type') == 'stream' and not o['text']: continue
+        data = {k: _text(v) if isinstance(v, (list, str)) else v for k, v in o.get('data', {}).items()}
+        if WIDGET_VIEW in data:
+            view = data.pop(WIDGET_VIEW)
+            if isinstance(view, str): view = json.loads(view)
+            snap = _widget_snapshot(view.get('model_id', ''), widgets or {})
+            if snap is not None:
+                controls, inner = snap
+                note = 'Snapshot of an interactive widget' + (f" ({html.escape(', '.join(controls))})" if controls else '')
+                res.append(dict(output_type='display_data', metadata={},
+                                data={'text/html': f'<p class="widget-note">{note}: run the notebook to use it.</p>'}))
+                res.extend(_clean_outputs(inner, widgets))
+                continue
+            if set(data) <= {'text/plain'}:
+                data = {'text/html': '<p class="widget-note">Interactive widget: open the notebook in Jupyter or Colab to use it.</p>'}
+        if 'data' in o: o['data'] = data
+        res.append(o)
+    return res
+
+def _widget_snapshot(model_id:str, widgets:dict):
+    "(control values, outputs of Output widgets) of the widget `model_id` in the saved state, or None if not saved"
+    if model_id not in widgets: return None
+    controls, outs = [], []
+    def walk(mid):
+        m = widgets.get(mid)
+        if not m: return
+        st = m.get('state', {})
+        if m.get('model_name') == 'OutputModel': outs.extend(st.get('outputs', []))
+        elif 'children' in st:
+            for ch in st['children']: walk(ch.removeprefix('IPY_MODEL_'))
+        elif 'value' in st and st.get('description'):
+            v = st['value']
+            if isinstance(v, bool): controls.append(f"{st['description']} {'on' if v else 'off'}")
+            elif 'index' in st and st.get('_options_labels'): controls.append(f"{st['description']} = {st['_options_labels'][st['index']]}")
+            else: controls.append(f"{st['description']} = {v}")
+    walk(model_id)
+    return controls, outs
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Markdown: the Pandoc extensions nbdev/Quarto content uses, turned into HTML mistune keeps
@@ -291,12 +337,10 @@ def _notebook(cells:list[dict], site:Site, page:str, nb_pages:dict) -> nbformat.
     nb = nbformat.v4.new_notebook()
     nb.metadata = {'language_info': {'name': 'python', 'pygments_lexer': 'ipython3'}}
     for i, c in enumerate(cells):
-        if c['kind'] == 'markdown':
+        if c['kind'] in ('markdown', 'raw'):  # a raw cell's content goes into the page as is, as Quarto does
             cell = nbformat.v4.new_markdown_cell(pandoc_md(c['source']))
             if c.get('attachments'): cell.attachments = c['attachments']
             tags = ['nn-doc'] if c['doc'] else []
-        elif c['kind'] == 'raw':
-            cell = nbformat.v4.new_raw_cell(c['source']); cell.metadata = {'format': 'text/html'}; tags = []
         else:
             cell = nbformat.v4.new_code_cell(c['source'])
             cell.outputs = [nbformat.from_dict(o) for o in c['outputs']]
@@ -311,15 +355,16 @@ def _notebook(cells:list[dict], site:Site, page:str, nb_pages:dict) -> nbformat.
 
 def _heading_ids(soup):
     "Pandoc identifiers for every heading (unique per page), with a visible anchor link"
-    seen = {}
+    used = set()
     for h in soup.find_all(re.compile(r'^h[1-6]$')):
         for a in h.find_all('a', class_='anchor-link'): a.decompose()
-        span = h.find('span', id=True)
-        hid = span['id'] if span and not span.get_text() else pandoc_id(h.get_text())
-        if span and not span.get_text(): span.decompose()
-        base, n = hid, seen.get(hid, 0)
-        while hid in seen: n += 1; hid = f'{base}-{n}'
-        seen[hid] = 0; seen[base] = n
+        span = h.find('span', id=True)  # an explicit `{#id}`
+        explicit = span is not None and not span.get_text()
+        hid = base = span['id'] if explicit else pandoc_id(h.get_text())
+        if explicit: span.decompose()
+        n = 0
+        while hid in used: n += 1; hid = f'{base}-{n}'
+        used.add(hid)
         h['id'] = hid
         a = soup.new_tag('a', href=f'#{hid}', **{'class': 'anchor-link', 'aria-hidden': 'true'}); a.string = '#'
         h.append(a)
@@ -338,29 +383,32 @@ def _strip_external(soup, name:str):
             a = soup.new_tag('a', href=src); a.string = img.get('alt') or src
             img.replace_with(a)
 
-def _fold(soup):
-    "`#| code-fold` (nbdev's exported source): the code behind a disclosure triangle"
-    for cell in soup.select('.celltag_nn-fold'):
+def _fold(soup, cells:list[dict]):
+    "`#| code-fold` (nbdev's exported source): the code behind a disclosure triangle, open for `code-fold: show`"
+    folds = [c for c in cells if c['kind'] == 'code' and c['fold']]
+    for cell, c in zip(soup.select('.celltag_nn-fold'), folds):
         inp = cell.find('div', class_='input')
         if not inp: continue
         det = soup.new_tag('details', **{'class': 'code-fold'})
-        summ = soup.new_tag('summary'); summ.string = 'Exported source'
+        if c['fold'] == 'show': det['open'] = ''
+        summ = soup.new_tag('summary'); summ.string = c['summary']
         inp.wrap(det); det.insert(0, summ)
 
 def render_page(nb:Path, site:Site, pages:list[tuple[str, str, Path]], exporter:HTMLExporter) -> tuple[str, dict, str]:
     "HTML of one page, its extracted output files {relative path: bytes}, its title"
     page = site.page(nb)
     nb_pages = {p.relative_to(site.nbs).as_posix(): pg for pg, _, p in pages}
-    fm, cells = process_nb(nb, site.lib)
+    fm, cells, widgets = process_nb(nb, site.lib)
     title = str(fm.get('title') or nb.stem)
     desc = str(fm.get('description') or '')
     stem = Path(page).with_suffix('').name
-    body, res = exporter.from_notebook_node(_notebook(doc_cells(cells), site, page, nb_pages),
+    dcells = doc_cells(cells, widgets)
+    body, res = exporter.from_notebook_node(_notebook(dcells, site, page, nb_pages),
                                             resources={'unique_key': stem, 'output_files_dir': f'{stem}_files'})
     soup = BeautifulSoup(body, 'html.parser')
     _heading_ids(soup)
     _strip_external(soup, nb.name)
-    _fold(soup)
+    _fold(soup, dcells)
     for a in soup.find_all('a', href=True):
         a['href'] = rewrite_href(a['href'], site, page, nb_pages)
         if urlsplit(a['href']).scheme in ('http', 'https') and not a.get('target'): a['rel'] = 'noopener'
@@ -375,15 +423,22 @@ def _nav(site, page, pages, toc, root) -> str:
     for pg, t, _ in pages:
         cur = pg == page
         li, cur_attr = (' class="active"', ' aria-current="page"') if cur else ('', '')
-        items.append(f'<li{li}><a href="{root}{pg}"{cur_attr}>{html.escape(t)}</a>')
+        items.append(f'<li{li}><a href="{root}{pg}"{cur_attr}>{html.escape(_plain(t))}</a>')
         if cur and toc:
             items.append('<ul class="toc">' + ''.join(f'<li><a href="#{i}">{html.escape(t2)}</a></li>' for i, t2 in toc) + '</ul>')
         items.append('</li>')
     return '<ul class="pages">' + ''.join(items) + '</ul>'
 
+def _inline_md(text:str) -> str:
+    "Title and description are markdown (Quarto renders them so): inline HTML without the paragraph"
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    return re.sub(r'^<p>(.*)</p>$', r'\1', markdown2html_mistune(text).strip(), flags=re.S)
+
+def _plain(text:str) -> str: return BeautifulSoup(_inline_md(text), 'html.parser').get_text()
+
 def _page_html(site, page, title, desc, body, toc, pages, root, nb) -> str:
     colab, gh = html.escape(site.colab(nb), quote=True), html.escape(site.github(nb), quote=True)
-    head_title = site.title if page == 'index.html' and title == site.title else f'{title} – {site.title}'
+    head_title = _plain(title) if page == 'index.html' and title == site.title else f'{_plain(title)} – {site.title}'
     return f'''<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -391,7 +446,7 @@ def _page_html(site, page, title, desc, body, toc, pages, root, nb) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="tools/build_docs.py (nbdev processors + nbconvert, offline)">
 <title>{html.escape(head_title)}</title>
-<meta name="description" content="{html.escape(desc, quote=True)}">
+<meta name="description" content="{html.escape(_plain(desc), quote=True)}">
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="{root}assets/site.css">
 </head>
@@ -404,8 +459,8 @@ def _page_html(site, page, title, desc, body, toc, pages, root, nb) -> str:
 </nav>
 <main>
 <header class="page-header">
-<h1 class="title" id="{pandoc_id(title)}">{html.escape(title)}</h1>
-{f'<p class="description">{html.escape(desc)}</p>' if desc else ''}
+<h1 class="title">{_inline_md(title)}</h1>
+{f'<p class="description">{_inline_md(desc)}</p>' if desc else ''}
 <p class="badges"><a class="colab" href="{colab}" target="_blank" rel="noopener"><img src="{root}assets/colab-badge.svg" alt="Open In Colab" width="117" height="20"></a>
 <a class="nb-source" href="{gh}" rel="noopener">{html.escape(nb.name)}</a></p>
 </header>
@@ -462,7 +517,9 @@ h3 { font-size:1.25rem; } h4 { font-size:1.05rem; }
 h1:hover .anchor-link, h2:hover .anchor-link, h3:hover .anchor-link, h4:hover .anchor-link { visibility:visible; }
 p, ul, ol, table, blockquote { margin:.6rem 0 .9rem; }
 blockquote { margin-left:0; padding:.1rem 1rem; border-left:4px solid var(--line); color:var(--muted); }
-table { border-collapse:collapse; font-size:.9rem; display:block; overflow-x:auto; max-width:100%; }
+table { border-collapse:collapse; font-size:.9rem; }
+table[border] { border:0; }
+.text_cell_render, .output_html { overflow-x:auto; }
 th, td { border:1px solid var(--line); padding:.3rem .6rem; text-align:left; vertical-align:top; }
 thead th, tr:first-child th { background:var(--bg-soft); }
 .cell { margin:.9rem 0; }
@@ -487,6 +544,10 @@ thead th, tr:first-child th { background:var(--bg-soft); }
 .celltag_nn-doc table { font-size:.85rem; }
 details.code-fold > summary { cursor:pointer; color:var(--muted); font-size:.88rem; margin:.2rem 0; }
 .widget-note { color:var(--muted); font-style:italic; }
+.callout-note, .callout-tip, .callout-warning, .callout-important, .callout-caution { margin:1rem 0; padding:.5rem 1rem;
+  border:1px solid var(--line); border-left:5px solid #0b5cad; border-radius:6px; background:#f5f9fd; }
+.callout-tip { border-left-color:#1a7f37; background:#f4fbf6; } .callout-warning, .callout-caution { border-left-color:#bf8700; background:#fffaf0; }
+.callout-important { border-left-color:#d1242f; background:#fff5f5; }
 .dataframe { font-size:.85rem; }
 footer { margin-top:3rem; padding-top:1rem; border-top:1px solid var(--line); color:var(--muted); font-size:.85rem; }
 @media (max-width: 900px) {
@@ -515,6 +576,22 @@ def _copy_local_media(html_text:str, page:str, nb:Path, site:Site, out:Path):
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(orig, dest)
 
+def _resolve_anchors(text:str, page:str, ids:dict, notes:list) -> str:
+    """nbdev links every API name it knows (`RunConfig.load` -> core.html#runconfig.load), also names that have no
+    `show_doc` and so no heading. Such a link goes to the nearest documented parent (`#runconfig`), else to the page."""
+    def fix(m):
+        href = html.unescape(m[1])
+        if urlsplit(href).scheme or href.startswith('//') or '#' not in href: return m[0]
+        path, _, frag = href.partition('#')
+        target = os.path.normpath(os.path.join(os.path.dirname(page), path)).replace(os.sep, '/') if path else page
+        if target not in ids or frag in ids[target]: return m[0]
+        parts = frag.split('.')[:-1]
+        while parts and '.'.join(parts) not in ids[target]: parts.pop()
+        new = f'{path}#{".".join(parts)}' if parts else (path or '#')
+        notes.append(f'{target} has no #{frag} (add a show_doc for it); {page} links to {new} instead')
+        return f'href="{html.escape(new, quote=True)}"'
+    return re.sub(r'href="([^"]*#[^"]*)"', fix, text)
+
 def build(nbs:Path|None=None, out:Path|None=None, quiet:bool=False) -> Path:
     site = Site(nbs)
     out = Path(out).absolute() if out else Path(site.cfg.doc_path)
@@ -534,8 +611,15 @@ def build(nbs:Path|None=None, out:Path|None=None, quiet:bool=False) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix='.docs-', dir=out.parent))
     try:
         write_assets(tmp)
+        rendered = {}
         for pg, _, nb in pages:
-            text, files, title = render_page(nb, site, pages, exporter)
+            try: rendered[pg] = render_page(nb, site, pages, exporter)
+            except Exception: print(f'build_docs: failed on {nb}', file=sys.stderr); raise
+        ids = {pg: set(re.findall(r'\sid="([^"]+)"', r[0])) for pg, r in rendered.items()}
+        notes = []
+        for pg, _, nb in pages:
+            text, files, title = rendered[pg]
+            text = _resolve_anchors(text, pg, ids, notes)
             dest = tmp/pg
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(text, encoding='utf-8', newline='\n')
@@ -545,6 +629,7 @@ def build(nbs:Path|None=None, out:Path|None=None, quiet:bool=False) -> Path:
                 f.write_bytes(data if isinstance(data, bytes) else data.encode())
             _copy_local_media(text, pg, nb, site, tmp)
             if not quiet: print(f'{nb.relative_to(site.root)} -> {(out/pg).relative_to(site.root) if out.is_relative_to(site.root) else out/pg}  ({title}, {len(files)} output files)')
+        for n in sorted(set(notes)): print(f'note: {n}')
         tmp.chmod(0o755)
         if out.exists(): shutil.rmtree(out)
         tmp.rename(out)

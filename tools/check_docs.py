@@ -10,12 +10,14 @@ websocket client below). For every page it records each network request, waits f
   `#anchor` exists on that page;
 - the Colab badge and source links name files that exist in this checkout (`nbs/00_core.ipynb`, `nervenet/core.py`);
 - every request stayed on 127.0.0.1 (DNS for any other host is disabled as well, so nothing can leak);
-- the sidebar lists every page and the page title matches its H1.
+- the sidebar lists every page and the page title matches its H1;
+- every notebook's first code cell installs nervenet when it is missing (so the Colab badge leads to a notebook that
+  runs), and nbs/_quarto.yml / nbs/nbdev.yml (the Quarto site on GitHub) agree with settings.ini.
 Screenshots of index.html and the first API page (core.html) are written to --shots (default: a temp folder) so a person
 can look at them. Ends with one summary line; exits 1 on any problem.
 """
 from __future__ import annotations
-import argparse, base64, functools, http.server, json, os, shutil, socket, subprocess, sys, tempfile, threading, time
+import argparse, base64, functools, http.server, json, os, re, shutil, socket, subprocess, sys, tempfile, threading, time
 from pathlib import Path
 from urllib.parse import urlsplit, unquote
 
@@ -145,6 +147,41 @@ PAGE_JS = r'''(() => ({
   width: document.documentElement.scrollWidth
 }))()'''
 
+def check_quarto_config() -> list[str]:
+    "The Quarto site (GitHub) uses the same names as settings.ini: nbs/nbdev.yml as nbdev writes it, the Colab base URL"
+    st = _settings()
+    if not st: return []
+    from nbdev.config import get_config
+    import yaml
+    cfg, out = get_config(), []
+    q, ny = Path(cfg.nbs_path)/'_quarto.yml', Path(cfg.nbs_path)/'nbdev.yml'
+    if q.exists():
+        want = f'https://colab.research.google.com/github/{st["user"]}/{st["repo"]}/blob/{st["branch"]}/{Path(cfg.nbs_path).relative_to(st["root"]).as_posix()}'
+        got = (yaml.safe_load(q.read_text()) or {}).get('colab-url')
+        if got != want: out.append(f'{q.name}: colab-url is {got!r}, settings.ini says {want!r}')
+    if ny.exists():
+        from nbdev.quarto import _nbdev_yml
+        vals = {k: cfg.get(k) for k in ['title', 'description', 'branch', 'git_url', 'doc_host', 'doc_baseurl']}
+        vals['doc_path'] = Path(cfg.doc_path).name
+        if ny.read_text() != _nbdev_yml.format(**vals): out.append(f'{ny.name} differs from settings.ini (run: python -c "from nbdev.quarto import refresh_quarto_yml; refresh_quarto_yml()")')
+    return out
+
+def check_colab_cells() -> list[str]:
+    "Each notebook runs on Colab (its badge): its first code cell installs nervenet when it is missing"
+    st = _settings()
+    if not st: return []
+    from nbdev.config import get_config
+    cfg, out = get_config(), []
+    lib = cfg.lib_name
+    for f in sorted(Path(cfg.nbs_path).rglob('*.ipynb')):
+        if any(p.startswith(('.', '_')) for p in f.relative_to(cfg.nbs_path).parts): continue
+        cells = json.loads(f.read_text(encoding='utf-8')).get('cells', [])
+        code = [''.join(c['source']) for c in cells if c['cell_type'] == 'code']
+        code = [c for c in code if re.sub(r'^\s*#\|.*$', '', c, flags=re.M).strip()]  # not just directives
+        if code and not re.search(rf'pip install[^\n]*\b{lib}\b', code[0]):
+            out.append(f'{f.relative_to(st["root"])}: the first code cell does not install {lib} (needed on Colab)')
+    return out
+
 class Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *a): pass
 
@@ -163,7 +200,7 @@ def check(docs:Path, shots:Path|None, shot_pages:list[str], timeout:float=30) ->
     profile = Path(tempfile.mkdtemp(prefix='nervenet-chromium-'))
     proc = subprocess.Popen([chrome, *CHROME_FLAGS, f'--user-data-dir={profile}', '--remote-debugging-port=0', 'about:blank'],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    problems, n_img, n_links, n_int, n_ext_links, external = [], 0, 0, 0, 0, set()
+    problems, n_img, n_links, n_int, n_ext_links, external = check_quarto_config() + check_colab_cells(), 0, 0, 0, 0, set()
     try:
         port_file, end = profile/'DevToolsActivePort', time.time() + 60
         while not (port_file.exists() and len(port_file.read_text().split()) >= 2):
@@ -240,7 +277,7 @@ def check(docs:Path, shots:Path|None, shot_pages:list[str], timeout:float=30) ->
         shutil.rmtree(profile, ignore_errors=True)
     for p in problems: print('PROBLEM', p)
     print(f'docs check: {len(pages)} pages, {n_img} images, {n_int} internal links, {n_ext_links} external links (not followed), '
-          f'{len(external)} requests outside localhost, {len(problems)} problems: {"OK" if not problems else "FAILED"}')
+          f'{len(external)} requests outside localhost, {len(problems)} problem{"" if len(problems) == 1 else "s"}: {"OK" if not problems else "FAILED"}')
     return 1 if problems else 0
 
 def _check_link(ln:dict, pg:str, origin:str, docs:Path, results:dict, st:dict|None) -> str|None:
