@@ -92,10 +92,14 @@ class RunConfig:
         if unknown := set(d) - names: raise ValueError(f"unknown RunConfig keys: {sorted(unknown)}")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
-    def save(self, path, overwrite=True): save_json(self.to_dict(), path, overwrite=overwrite)
+    def save(self, path, overwrite=True):
+        "Write the config to `path` as JSON (atomically)"
+        save_json(self.to_dict(), path, overwrite=overwrite)
 
     @classmethod
-    def load(cls, path): return cls.from_dict(load_json(path))
+    def load(cls, path):
+        "Read a config written by `save`"
+        return cls.from_dict(load_json(path))
 
 # %% ../nbs/00_core.ipynb #af8573aa
 class InvalidInputError(ValueError):
