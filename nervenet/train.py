@@ -30,7 +30,7 @@ from .data import read_cohort, slice_dls
 __all__ = ['CHECKPOINT_FORMAT', 'synth_slices', 'synth_dls', 'step_lr', 'run_epoch', 'StepSchedule', 'DiceMetric', 'augment_grid',
            'augment_batch', 'Augment', 'ChannelsLast', 'nerve_learner', 'save_checkpoint', 'read_checkpoint',
            'load_checkpoint', 'rng_state', 'set_rng_state', 'opt_state', 'History', 'Checkpoints', 'StopAfter',
-           'fit_run', 'preload', 'split_subjects', 'train', 'plot_history']
+           'fit_run', 'preload', 'split_subjects', 'train', 'plot_history', 'distributed_trainer']
 
 # %% ../nbs/04_train.ipynb #dcb34527
 def synth_slices(n:int=16, size:int=32, seed:int=0)->tuple:
@@ -345,3 +345,19 @@ def plot_history(out, # run folder (or its history.csv)
     if title: fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/04_train.ipynb #b6497d54
+def distributed_trainer(sync_bn:bool|None=None, # BatchNorm synchronised across processes (default: on GPUs only)
+                        **kwargs # passed to `accelerate.Accelerator`, e.g. `cpu=True`
+                       ):
+    "fastai's `DistributedTrainer` callback, working over gloo (CPU) as well as nccl (GPU)"
+    import torch.distributed as dist
+    from fastai.distributed import DistributedDL, DistributedTrainer
+    class _DistributedDL(DistributedDL):
+        def _broadcast(self, t, rank):
+            t = torch.tensor(t, dtype=torch.long, device='cuda' if dist.get_backend() == 'nccl' else 'cpu')
+            dist.broadcast(t, rank)
+            return t.cpu().tolist()
+    class _DistributedTrainer(DistributedTrainer):
+        def _wrap_dl(self, dl): return dl if isinstance(dl, DistributedDL) else _DistributedDL(dl, device=self.learn.model.device)
+    return _DistributedTrainer(torch.cuda.is_available() if sync_bn is None else sync_bn, **kwargs)
