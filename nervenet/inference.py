@@ -176,7 +176,9 @@ def nifti_inputs(inputs)->tuple[list, list]:
     for i in ([inputs] if isinstance(inputs, (str, Path)) else inputs):
         p = Path(i)
         if p.is_dir():
-            found = sorted(f for f in p.iterdir() if f.is_file() and f.name.endswith(('.nii', '.nii.gz')))
+            if (p/'subjects.csv').is_file(): found = sorted(p.glob('*/t2.nii.gz'))
+            elif (p/'t2.nii.gz').is_file(): found = [p/'t2.nii.gz']
+            else: found = sorted(f for f in p.iterdir() if f.is_file() and f.name.endswith(('.nii', '.nii.gz')))
             if not found: errors.append(f"{p}: expected a folder with NIfTI files (*.nii, *.nii.gz), found none")
             files += found
         elif p.exists(): files.append(p)
