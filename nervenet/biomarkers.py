@@ -11,7 +11,7 @@ import nibabel as nib
 import matplotlib.pyplot as plt
 from scipy import ndimage
 from .core import InvalidInputError, atomic_write, save_json
-from .data import load_nifti, voxel_spacing, check_same_grid, as_label
+from .data import load_nifti, as_image, voxel_spacing, as_label
 
 # %% auto #0
 __all__ = ['LESION_RATIO', 'MEASURE_FILES', 'otsu_threshold', 'reference_signal', 'measure', 'plot_profiles', 'render_nerve',
@@ -50,12 +50,6 @@ def reference_signal(t2:np.ndarray, # T2 volume (x, y, z)
 # %% ../nbs/08_biomarkers.ipynb #48f471d3
 LESION_RATIO = 2.6 # nerve / muscle T2 ratio above which a nerve voxel is hyperintense (95th percentile of healthy synthetic nerve)
 
-def _img(x, kind, ref=None)->nib.Nifti1Image:
-    if isinstance(x, (str, Path)): return load_nifti(x, kind=kind, ref=ref)
-    if not isinstance(x, nib.Nifti1Image): raise TypeError(f"expected a nib.Nifti1Image or a path, found {type(x).__name__}")
-    if ref is not None: check_same_grid(x, ref)
-    return x
-
 def measure(t2_img:nib.Nifti1Image, # T2 stack (or path)
             mask_img:nib.Nifti1Image, # nerve mask on the grid of `t2_img` (or path)
             lesion_img:nib.Nifti1Image|None=None, # optional lesion mask; default: hyperintense nerve voxels
@@ -67,13 +61,13 @@ def measure(t2_img:nib.Nifti1Image, # T2 stack (or path)
 
 def _measure(t2_img, mask_img, lesion_img=None, lesion_ratio=LESION_RATIO, ring_mm=(5., 20.)):
     "`measure`, and the nerve and lesion masks it used"
-    t2_img = _img(t2_img, 'image'); mask_img = _img(mask_img, 'label', t2_img)
+    t2_img = as_image(t2_img, 'image'); mask_img = as_image(mask_img, 'label', t2_img)
     sp = voxel_spacing(t2_img)
     t2 = np.asanyarray(t2_img.dataobj).astype(np.float32)
     m = as_label(np.asanyarray(mask_img.dataobj)) > 0
     muscle = reference_signal(t2, m, sp, ring_mm)
     if lesion_img is not None:
-        les = (as_label(np.asanyarray(_img(lesion_img, 'label', t2_img).dataobj)) > 0) & m
+        les = (as_label(np.asanyarray(as_image(lesion_img, 'label', t2_img).dataobj)) > 0) & m
         how = 'lesion mask'
     else:
         les = m & (t2 > lesion_ratio * np.nan_to_num(muscle, nan=np.inf)[None, None, :])
@@ -177,8 +171,8 @@ def lesion_ratio_from_controls(pairs, # (T2 image, nerve mask image) of healthy 
     "Nerve / muscle T2 ratio exceeded by only `1-q` of the healthy nerve voxels of `pairs`"
     ratios = []
     for t2_img, mask_img in pairs:
-        t2 = np.asanyarray(_img(t2_img, 'image').dataobj).astype(np.float32)
-        m = as_label(np.asanyarray(_img(mask_img, 'label', t2_img).dataobj)) > 0
+        t2 = np.asanyarray(as_image(t2_img, 'image').dataobj).astype(np.float32)
+        m = as_label(np.asanyarray(as_image(mask_img, 'label', t2_img).dataobj)) > 0
         ref = reference_signal(t2, m, voxel_spacing(t2_img), ring_mm)
         ratios.append((t2 / np.where(np.isnan(ref), np.inf, ref)[None, None, :])[m])
     return float(np.quantile(np.concatenate(ratios), q))

@@ -17,8 +17,8 @@ from .core import InvalidInputError, atomic_write, default_device
 
 # %% auto #0
 __all__ = ['AFFINE_TOL', 'COHORTS', 'LOCATIONS', 'LabelConventionWarning', 'as_label', 'check_same_grid', 'load_nifti',
-           'voxel_spacing', 'save_nifti', 'Subject', 'read_cohort', 'majority_vote', 'CropBox', 'zscore', 'crop_or_pad',
-           'uncrop', 'preprocess', 'SliceDataset', 'overlay_contours', 'SliceDL', 'slice_dls']
+           'as_image', 'voxel_spacing', 'save_nifti', 'Subject', 'read_cohort', 'majority_vote', 'CropBox', 'zscore',
+           'crop_or_pad', 'uncrop', 'preprocess', 'SliceDataset', 'overlay_contours', 'SliceDL', 'slice_dls']
 
 # %% ../nbs/02_data.ipynb #30c731dd
 AFFINE_TOL = 1e-3 # largest accepted difference between two affine entries (mm)
@@ -102,6 +102,16 @@ def load_nifti(path, # a .nii or .nii.gz file
     out.set_filename(str(path))
     if ref is not None: check_same_grid(out, ref, path)
     return out
+
+def as_image(x, # a NIfTI image or a path to one
+             kind:str='image', # for a path: 'image' or 'label', validated as by `load_nifti`
+             ref:nib.Nifti1Image|None=None, # the image `x` must share its grid with
+            )->nib.Nifti1Image:
+    "`x` as a NIfTI image: a path is loaded and validated with `load_nifti`, an image is checked against `ref`"
+    if isinstance(x, (str, Path)): return load_nifti(x, kind=kind, ref=ref)
+    if not isinstance(x, nib.Nifti1Image): raise TypeError(f"expected a nib.Nifti1Image or a path, found {type(x).__name__}")
+    if ref is not None: check_same_grid(x, ref)
+    return x
 
 def voxel_spacing(img:nib.Nifti1Image)->tuple:
     "Voxel size in mm along the three array axes, read from the header"

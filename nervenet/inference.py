@@ -15,7 +15,7 @@ from torch import nn
 from scipy import ndimage
 from fastprogress.fastprogress import progress_bar
 from .core import InvalidInputError, atomic_write, default_device
-from .data import load_nifti, preprocess, uncrop, voxel_spacing
+from .data import load_nifti, as_image, preprocess, uncrop, voxel_spacing
 
 # %% auto #0
 __all__ = ['predict_volume', 'MCPrediction', 'slice_uncertainty', 'predict_volume_mc', 'nerve_components',
@@ -45,11 +45,6 @@ def _slice_probs(model, x:np.ndarray, device, batch_size:int, mc_samples:int):
         model.train(was_training)
     return mean.transpose(1, 2, 0), std.transpose(1, 2, 0)
 
-def _image(img)->nib.Nifti1Image:
-    if isinstance(img, (str, Path)): return load_nifti(img, kind='image')
-    if not isinstance(img, nib.Nifti1Image): raise TypeError(f"expected a nib.Nifti1Image or a path, found {type(img).__name__}")
-    return img
-
 def predict_volume(model:nn.Module, # network mapping (B, 1, H, W) slices to (B, C, H, W) logits, channel 1 = nerve
                    img:nib.Nifti1Image, # T2 stack (or a path to one), z the axial slice axis
                    crop:int, # in-plane size the network was trained on, pixels
@@ -61,7 +56,7 @@ def predict_volume(model:nn.Module, # network mapping (B, 1, H, W) slices to (B,
     return _predict(model, img, crop, device, batch_size, mc_samples)[0]
 
 def _predict(model, img, crop, device, batch_size, mc_samples):
-    img = _image(img)
+    img = as_image(img)
     device = default_device(device)
     model.to(device)
     x, box = preprocess(np.asanyarray(img.dataobj), crop)
@@ -94,7 +89,7 @@ def predict_volume_mc(model:nn.Module, img:nib.Nifti1Image, crop:int, mc_samples
                      )->MCPrediction:
     "Monte-Carlo dropout prediction of `img` with per-voxel std and per-slice uncertainty"
     if mc_samples < 2: raise ValueError(f"mc_samples must be at least 2 for an uncertainty, found {mc_samples}")
-    img = _image(img)
+    img = as_image(img)
     prob, std = _predict(model, img, crop, device, batch_size, mc_samples)
     return MCPrediction(prob, std, slice_uncertainty(prob, std, voxel_spacing(img), std_threshold, n_review))
 
@@ -163,7 +158,7 @@ def segment(img:nib.Nifti1Image, # T2 stack (or a path to one)
             batch_size:int=16, # slices per forward pass
            )->nib.Nifti1Image:
     "uint8 nerve mask of `img` with its affine and header"
-    img = _image(img)
+    img = as_image(img)
     crop = crop or covering_crop(img.shape, 2**getattr(model, 'depth', 4))
     return mask_image(_mask(predict_volume(model, img, crop, device, batch_size), img, threshold, postprocess), img)
 

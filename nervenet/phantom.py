@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import ndimage
 from .core import Profile, get_profile, atomic_write, save_json, load_json
 from .data import majority_vote
+from .metrics import dice
 
 # %% auto #0
 __all__ = ['VERSION', 'COHORTS', 'LOCATIONS', 'RATERS', 'THIGH_LENGTH', 'STACK_CENTRE', 'FAT', 'MUSCLE', 'MARROW', 'CORTEX',
@@ -548,11 +549,6 @@ def generate_cohort(out, # folder to write the cohort into
     return root
 
 # %% ../nbs/01_phantom.ipynb #90fcf78f
-def _dice(a, b)->float:
-    a, b = np.asarray(a) > 0, np.asarray(b) > 0
-    n = int(a.sum()) + int(b.sum())
-    return 2*int((a & b).sum())/n if n else 1.
-
 def subject_calibration(info:dict, raters:dict)->dict:
     "Calibration figures of one synthetic subject from its truth.json values and its raters' masks"
     pairs = list(combinations(raters.values(), 2))
@@ -560,7 +556,7 @@ def subject_calibration(info:dict, raters:dict)->dict:
     return dict(subject=info['subject'], cohort=info['cohort'], location=info['location'], profile=info['profile'],
                 volume_fraction_pct=100*info['volume_fraction'],
                 csa_median_mm2=float(np.median([c for c in info['csa_mm2'] if c > 0])),
-                rater_dice=float(np.mean([_dice(x, y) for x, y in pairs])),
+                rater_dice=float(np.mean([dice(x, y) for x, y in pairs])),
                 rater_vs=float(np.mean([1 - abs(vols[x] - vols[y])/max(vols[x] + vols[y], 1) for x, y in combinations(raters, 2)])),
                 lesion_burden=info['lesion_burden'], lesion_type=info['lesion_type'])
 
