@@ -11,11 +11,11 @@ import nibabel as nib
 import matplotlib.pyplot as plt
 from scipy import ndimage
 from .core import InvalidInputError, atomic_write, save_json
-from .data import load_nifti, as_image, voxel_spacing, as_label
+from .data import load_nifti, as_image, voxel_spacing, as_label, reorientation, canonical_spacing
 
 # %% auto #0
-__all__ = ['LESION_RATIO', 'MEASURE_FILES', 'otsu_threshold', 'reference_signal', 'measure', 'plot_profiles', 'render_nerve',
-           'measure_files', 'lesion_ratio_from_controls']
+__all__ = ['LESION_RATIO', 'MEASURE_FILES', 'otsu_threshold', 'reference_signal', 'coverage', 'measure', 'plot_profiles',
+           'render_nerve', 'measure_files', 'lesion_ratio_from_controls']
 
 # %% ../nbs/08_biomarkers.ipynb #0e8ad3d6
 def otsu_threshold(values, bins:int=128)->float:
@@ -48,6 +48,31 @@ def reference_signal(t2:np.ndarray, # T2 volume (x, y, z)
     return out
 
 # %% ../nbs/08_biomarkers.ipynb #48f471d3
+def coverage(mask:np.ndarray, # nerve mask (x, y, z), z the slice axis
+             spacing, # voxel size in mm (x, y, z), e.g. `voxel_spacing(img)`
+             border:int=1, # width of the in-plane border ring, voxels
+            )->dict:
+    "Does the nerve touch the first or last slice or the in-plane border? Its length along z (mm) and volume per cm (mm3/cm)"
+    m = np.asarray(mask) > 0
+    if m.ndim != 3: raise ValueError(f"coverage needs a 3D mask (x, y, z), found shape {m.shape}")
+    if border < 1: raise ValueError(f"border must be at least 1 voxel, found {border}")
+    on = np.flatnonzero(m.any((0, 1)))
+    volume = float(m.sum() * spacing[0] * spacing[1] * spacing[2])
+    if not len(on):
+        return dict(partial=False, coverage='no nerve', touches_first_slice=False, touches_last_slice=False, touches_border=False,
+                    z_first=None, z_last=None, length_mm=0., volume_mm3=0., volume_per_cm_mm3=float('nan'))
+    z0, z1 = int(on[0]), int(on[-1])
+    inner = np.zeros(m.shape[:2], bool); inner[border:-border, border:-border] = True
+    first, last, side = z0 == 0, z1 == m.shape[2] - 1, bool((m & ~inner[..., None]).any())
+    parts = [t for t, hit in ((f'the first slice (z={z0})', first), (f'the last slice (z={z1})', last), ('the in-plane border', side)) if hit]
+    text = ('nerve touches ' + (', '.join(parts[:-1]) + ' and ' if len(parts) > 1 else '') + parts[-1] if parts
+            else f'nerve inside the field of view (slices {z0}-{z1})')
+    length = float((z1 - z0 + 1) * spacing[2])
+    return dict(partial=bool(parts), coverage=text, touches_first_slice=bool(first), touches_last_slice=bool(last),
+                touches_border=side, z_first=z0, z_last=z1, length_mm=length, volume_mm3=volume,
+                volume_per_cm_mm3=volume / (length / 10))
+
+# %% ../nbs/08_biomarkers.ipynb #44711ab6
 LESION_RATIO = 2.6 # nerve / muscle T2 ratio above which a nerve voxel is hyperintense (95th percentile of healthy synthetic nerve)
 
 def measure(t2_img:nib.Nifti1Image, # T2 stack (or path)
@@ -56,18 +81,18 @@ def measure(t2_img:nib.Nifti1Image, # T2 stack (or path)
             lesion_ratio:float=LESION_RATIO, # nerve / muscle ratio above which a nerve voxel is lesioned
             ring_mm=(5., 20.), # muscle ring around the nerve, mm
            )->tuple:
-    "Per-slice table and summary of nerve volume, CSA, T2 ratio and lesion burden"
+    "Per-slice table and summary of nerve volume (total and per cm), coverage, CSA, T2 ratio and lesion burden"
     return _measure(t2_img, mask_img, lesion_img, lesion_ratio, ring_mm)[:2]
 
 def _measure(t2_img, mask_img, lesion_img=None, lesion_ratio=LESION_RATIO, ring_mm=(5., 20.)):
     "`measure`, and the nerve and lesion masks it used"
     t2_img = as_image(t2_img, 'image'); mask_img = as_image(mask_img, 'label', t2_img)
-    sp = voxel_spacing(t2_img)
-    t2 = np.asanyarray(t2_img.dataobj).astype(np.float32)
-    m = as_label(np.asanyarray(mask_img.dataobj)) > 0
+    ro, sp = reorientation(t2_img), canonical_spacing(t2_img) # slices along z, whatever the file's layout
+    t2 = ro.to_canonical(np.asanyarray(t2_img.dataobj)).astype(np.float32)
+    m = ro.to_canonical(as_label(np.asanyarray(mask_img.dataobj))) > 0
     muscle = reference_signal(t2, m, sp, ring_mm)
     if lesion_img is not None:
-        les = (as_label(np.asanyarray(as_image(lesion_img, 'label', t2_img).dataobj)) > 0) & m
+        les = (ro.to_canonical(as_label(np.asanyarray(as_image(lesion_img, 'label', t2_img).dataobj))) > 0) & m
         how = 'lesion mask'
     else:
         les = m & (t2 > lesion_ratio * np.nan_to_num(muscle, nan=np.inf)[None, None, :])
@@ -78,13 +103,14 @@ def _measure(t2_img, mask_img, lesion_img=None, lesion_ratio=LESION_RATIO, ring_
     df = pd.DataFrame(dict(slice=np.arange(t2.shape[2]), z_mm=np.arange(t2.shape[2]) * sp[2], csa_mm2=n * px,
                            nerve_signal=sig, muscle_signal=muscle, t2_ratio=sig / muscle, lesion_mm2=nl * px,
                            lesion_burden=np.where(n > 0, nl / np.maximum(n, 1), np.nan)))
-    on = df[n > 0]
-    summary = dict(volume_mm3=float(n.sum() * px * sp[2]), length_mm=float(len(on) * sp[2]), n_slices=int(len(on)),
+    on, cov = df[n > 0], coverage(m, sp)
+    summary = dict(volume_mm3=cov['volume_mm3'], length_mm=cov['length_mm'], volume_per_cm_mm3=cov['volume_per_cm_mm3'], n_slices=int(len(on)),
                    csa_mean_mm2=float(on.csa_mm2.mean()) if len(on) else 0., csa_max_mm2=float(df.csa_mm2.max()),
                    csa_max_slice=int(df.csa_mm2.idxmax()) if len(on) else None,
                    t2_ratio_mean=float(np.nanmean(on.t2_ratio)) if len(on) else float('nan'),
                    lesion_volume_mm3=float(nl.sum() * px * sp[2]), lesion_burden=float(nl.sum() / max(int(n.sum()), 1)),
                    lesion_definition=how, reference=f'muscle: dark Otsu class {ring_mm[0]:g}-{ring_mm[1]:g} mm around the nerve',
+                   **{k: cov[k] for k in ('partial', 'coverage', 'touches_first_slice', 'touches_last_slice', 'touches_border', 'z_first', 'z_last')},
                    spacing_mm=list(sp))
     return df, summary, m, les
 
@@ -154,14 +180,18 @@ def measure_files(t2, # T2 NIfTI file
     with atomic_write(outdir/'slices.csv', overwrite) as tmp: df.to_csv(tmp, index=False)
     save_json(summary, outdir/'summary.json', overwrite=overwrite)
     name = Path(mask).name
-    axs = plot_profiles(df, title=f"{name}: volume {summary['volume_mm3']:.0f} mm$^3$, lesion burden {100*summary['lesion_burden']:.0f} %")
+    part = ' (partial)' if summary['partial'] else ''
+    axs = plot_profiles(df, title=f"{name}: volume {summary['volume_mm3']:.0f} mm$^3${part}, {summary['volume_per_cm_mm3']:.0f} mm$^3$/cm, "
+                                  f"lesion burden {100*summary['lesion_burden']:.0f} %")
     with atomic_write(outdir/'profiles.png', overwrite) as tmp: axs[0].figure.savefig(tmp, dpi=120, format='png')
     plt.close(axs[0].figure)
     ax = render_nerve(m, les, voxel_spacing(t2_img), title=name)
     with atomic_write(outdir/'nerve3d.png', overwrite) as tmp: ax.figure.savefig(tmp, dpi=120, format='png')
     plt.close(ax.figure)
-    print(f"{t2} + {mask}: volume {summary['volume_mm3']:.0f} mm3, mean CSA {summary['csa_mean_mm2']:.1f} mm2, "
-          f"lesion burden {100*summary['lesion_burden']:.1f} % -> {outdir}")
+    print(f"{t2} + {mask}: volume {summary['volume_mm3']:.0f} mm3 ({summary['volume_per_cm_mm3']:.0f} mm3/cm over "
+          f"{summary['length_mm']:.1f} mm), mean CSA {summary['csa_mean_mm2']:.1f} mm2, lesion burden {100*summary['lesion_burden']:.1f} % -> {outdir}")
+    if summary['partial']:
+        print(f"  partial coverage: {summary['coverage']}; the volume is that of the imaged part, compare volume per cm")
     return summary
 
 # %% ../nbs/08_biomarkers.ipynb #a1192ca7

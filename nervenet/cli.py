@@ -62,8 +62,8 @@ def make_parser()->argparse.ArgumentParser:
     s.add_argument('--fold', type=int, help='run only this fold (0-based); the report merges whatever folds are done')
     s.add_argument('--epochs', type=int, help='epochs (default: the profile\'s)'); _seed(s); _device(s)
     s.set_defaults(func=_crossval)
-    s = sub.add_parser('segment', help='segment NIfTI scans with a trained model', description='Segment T2 NIfTI files (or folders of them); one uint8 mask per input on its grid.')
-    s.add_argument('inputs', nargs='+', help='NIfTI files or folders'); s.add_argument('-o', '--output', required=True, help='output folder')
+    s = sub.add_parser('segment', help='segment NIfTI scans with a trained model', description='Segment T2 scans (NIfTI files, folders of them, or DICOM series folders) in any orientation; one uint8 mask per input on its grid.')
+    s.add_argument('inputs', nargs='+', help='NIfTI files, folders of them, or folders holding one DICOM series'); s.add_argument('-o', '--output', required=True, help='output folder')
     s.add_argument('--model', required=True, help='checkpoint file (.pt) written by nervenet train or crossval')
     s.add_argument('--no-postprocess', action='store_true', help='keep every segmented component')
     s.add_argument('--mc', type=int, default=0, help='Monte-Carlo dropout samples for uncertainty (default: 0 = off)')
@@ -83,3 +83,7 @@ def main(argv:list|None=None)->int:
     except (FileExistsError, FileNotFoundError, ValueError) as e:
         print(f"nervenet {a.command}: error: {e}", file=sys.stderr); return 2
     return int(res or 0)
+
+# %% ../nbs/10_cli.ipynb #7e8fddf2
+#| eval: false
+if __name__ == '__main__': sys.exit(main()) # `python -m nervenet.cli`; not run in the notebook

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #6a031b72
 from __future__ import annotations
-import json, os, random, tempfile
+import json, os, random, sys, tempfile, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
@@ -13,7 +13,7 @@ import torch
 
 # %% auto #0
 __all__ = ['PROFILES', 'Profile', 'get_profile', 'scale_milestones', 'RunConfig', 'InvalidInputError', 'atomic_write',
-           'save_json', 'load_json', 'seed_everything', 'default_device']
+           'save_json', 'load_json', 'seed_everything', 'default_device', 'multiprocessing_fragile', 'safe_workers']
 
 # %% ../nbs/00_core.ipynb #c18a99d5
 @dataclass(frozen=True)
@@ -74,6 +74,7 @@ class RunConfig:
     channels_last:bool=True # channels-last memory format on a GPU
     compile:bool=False # torch.compile the model
     device:str|None=None # cuda, mps or cpu; None picks the best available
+    spacing:tuple|None=None # voxel size (mm, x y z) of the training data; inference resamples in plane to it (set by training)
 
     @classmethod
     def from_profile(cls, profile:str|Profile='paper', **kwargs):
@@ -150,3 +151,21 @@ def default_device(device:str|torch.device|None=None)->torch.device:
     if d.type == 'mps' and not (getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available()):
         raise RuntimeError(f"device {device!r} requested but MPS is not available")
     return d
+
+# %% ../nbs/00_core.ipynb #bae85e7a
+def multiprocessing_fragile()->str|None:
+    "Why data-loader worker processes would fail here, or None where they are safe"
+    import multiprocessing as mp
+    method = mp.get_start_method(allow_none=True) or ('fork' if sys.platform.startswith('linux') and sys.version_info < (3, 14) else 'spawn')
+    if method == 'fork': return None
+    main = sys.modules.get('__main__')
+    if not getattr(main, '__file__', None): return f"worker processes are started with {method!r} and this interactive session's __main__ cannot be re-imported"
+    return None
+
+def safe_workers(n:int=0)->int:
+    "`n` data-loader workers where worker processes are safe, else 0 with a warning"
+    if n < 0: raise ValueError(f"num_workers must be 0 or more, found {n}")
+    if n and (why := multiprocessing_fragile()):
+        warnings.warn(f"num_workers={n} falls back to 0: {why}", RuntimeWarning, stacklevel=2)
+        return 0
+    return n

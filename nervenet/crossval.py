@@ -14,15 +14,16 @@ import matplotlib.pyplot as plt
 from scipy import stats
 from .core import get_profile, RunConfig, save_json, load_json, atomic_write, default_device
 from .metrics import evaluate
-from .data import read_cohort, save_nifti, voxel_spacing, overlay_contours
+from .data import read_cohort, save_nifti, voxel_spacing, overlay_contours, reorientation, canonical_spacing
 from .train import train, load_checkpoint
-from .inference import predict_volume, remove_false_positives
+from .inference import predict_volume, nerve_mask
+from .biomarkers import coverage
 
 # %% auto #0
-__all__ = ['METRICS', 'METRIC_NAMES', 'COHORT_ORDER', 'make_split', 'compare', 'summarise', 'mean_sd', 'comparison_order',
-           'table1', 'p_text', 'mann_whitney', 'location_dice', 'postprocessing_effect', 'device_name',
-           'evaluate_subject', 'run_fold', 'crossval', 'load_results', 'run_info', 'render_report', 'plot_figure2',
-           'plot_overlays', 'make_report']
+__all__ = ['METRICS', 'METRIC_NAMES', 'COHORT_ORDER', 'COVERAGE_COLUMNS', 'make_split', 'compare', 'summarise', 'mean_sd',
+           'comparison_order', 'table1', 'p_text', 'mann_whitney', 'location_dice', 'postprocessing_effect',
+           'device_name', 'evaluate_subject', 'run_fold', 'crossval', 'load_results', 'run_info', 'coverage_table',
+           'coverage_section', 'render_report', 'plot_figure2', 'plot_overlays', 'make_report']
 
 # %% ../nbs/07_crossval.ipynb #6c4a2dac
 def _key(s)->tuple:
@@ -179,20 +180,24 @@ def device_name(device=None)->str:
 
 def _checkpoint(fd:Path)->Path: return fd/'model'/'checkpoints'/'last.pt'
 
+def _coverage(mask, img)->dict:
+    "`coverage` of `mask` (on `img`'s grid) along the acquisition's slices"
+    return coverage(reorientation(img, warn=False).to_canonical(mask), canonical_spacing(img))
+
 def evaluate_subject(s, # `nervenet.data.Subject`
                      model, # trained network
                      crop:int, # the crop the network was trained with
                      fd:Path, # fold folder: writes pred/, pred-raw/, metrics/
                      fold:int, # fold number
                      device=None, # cuda, mps or cpu
+                     train_spacing=None, # voxel size the network was trained on (`RunConfig.spacing`); None: no resampling
                     )->dict:
     "Segment subject `s`, save the masks, compare with its raters and consensus; returns the metrics record"
     t2 = s.load_t2()
     spacing, device = voxel_spacing(t2), default_device(device)
     t0 = time.perf_counter()
-    prob = predict_volume(model, t2, crop, device=device)
-    raw = (prob >= 0.5).astype(np.uint8)
-    pp = remove_false_positives(raw, spacing)
+    prob = predict_volume(model, t2, crop, device=device, spacing=train_spacing)
+    raw, pp = nerve_mask(prob, t2, postprocess=False), nerve_mask(prob, t2)
     seconds = time.perf_counter() - t0
     save_nifti(raw, t2, fd/'pred-raw'/f'{s.id}.nii.gz', overwrite=True, dtype=np.uint8)
     save_nifti(pp, t2, fd/'pred'/f'{s.id}.nii.gz', overwrite=True, dtype=np.uint8)
@@ -200,6 +205,7 @@ def evaluate_subject(s, # `nervenet.data.Subject`
     raters = {n: _arr(s.load_rater(n, t2)) for n in s.raters}
     rec = dict(subject=s.id, cohort=s.cohort, location=s.location, fold=fold, seconds=seconds, device=device_name(device),
                shape=list(t2.shape[:3]), spacing=list(spacing), consensus_voxels=int((gt > 0).sum()),
+               coverage=dict(consensus=_coverage(gt, t2), auto=_coverage(pp, t2)),
                baseline_dice={'all-background': 0. if gt.any() else 1., 'all-nerve': 2. * (gt > 0).sum() / (gt.size + (gt > 0).sum())},
                rows=compare(raters, gt, spacing, auto=raw, auto_pp=pp))
     save_json(rec, fd/'metrics'/f'{s.id}.json')
@@ -228,7 +234,7 @@ def run_fold(data, # cohort folder
     model, mcfg = load_checkpoint(_checkpoint(fd), device=default_device(device))
     predict_volume(model, subjects[todo[0]].load_t2(), mcfg.crop, device=default_device(device))          # untimed warm-up
     for i in todo:
-        rec = evaluate_subject(subjects[i], model, mcfg.crop, fd, k, device)
+        rec = evaluate_subject(subjects[i], model, mcfg.crop, fd, k, device, mcfg.spacing)
         if verbose:
             ag = {r['postprocessed']: r for r in rec['rows'] if r['comparison'] == 'Auto-GT'}
             print(f"fold {k}: {i:8s} Dice {ag[False]['dice']:.3f}  HD95 {ag[False]['hd95']:6.2f} mm  VS {ag[False]['vs']:.3f}"
@@ -259,7 +265,7 @@ def crossval(data, # cohort folder (nervenet layout, e.g. from `nervenet.phantom
     cfg = cfg or RunConfig.from_profile(get_profile(profile), seed=seed, **({'epochs': epochs} if epochs else {}))
     if fold is not None and not 0 <= fold < folds: raise ValueError(f"fold must be in 0..{folds-1}, found {fold}")
     out.mkdir(parents=True, exist_ok=True)
-    training = {k: v for k, v in cfg.to_dict().items() if k != 'device'}
+    training = {k: v for k, v in cfg.to_dict().items() if k != 'device' and not (k == 'spacing' and v is None)} # set by training
     _check_or_write(out/'crossval.json', dict(profile=cfg.profile, folds=folds, seed=seed, epochs=cfg.epochs, config=training), 'settings')
     split = make_split(subjects, folds=folds, seed=seed)
     _check_or_write(out/'split.json', split, 'splits')
@@ -298,6 +304,64 @@ def run_info(out)->dict:
                 machine=platform.machine(), python=platform.python_version(),
                 evaluated_model='last epoch of every fold (checkpoints/last.pt); best.pt is never used')
 
+COVERAGE_COLUMNS = ['subject', 'cohort', 'location', 'fold', 'mask', 'partial', 'coverage', 'touches_first_slice', 'touches_last_slice',
+                    'touches_border', 'z_first', 'z_last', 'length_mm', 'volume_mm3', 'volume_per_cm_mm3']
+
+def coverage_table(out, # cross-validation folder
+                   data=None, # cohort folder, for records without coverage; default: the one in `out/data.json`
+                  )->pd.DataFrame:
+    "Coverage of the consensus and of the post-processed segmentation of every evaluated subject: one row per subject and mask"
+    out, rows, subjects = Path(out), [], None
+    for f in sorted(out.glob('fold-*/metrics/*.json')):
+        rec = load_json(f)
+        cov = rec.get('coverage')
+        if cov is None:                                       # written before coverage was recorded: from the masks
+            if subjects is None:
+                d = Path(data) if data is not None else Path(load_json(out/'data.json')['data']) if (out/'data.json').exists() else None
+                subjects = {x.id: x for x in read_cohort(d)} if d is not None and d.is_dir() else {}
+            s, pred = subjects.get(rec['subject']), f.parent.parent/'pred'/f"{rec['subject']}.nii.gz"
+            if s is None or not pred.exists(): continue
+            t2 = s.load_t2()
+            cov = dict(consensus=_coverage(_arr(s.load_consensus(t2)), t2), auto=_coverage(_arr(nib.load(pred)), t2))
+        for mask, c in cov.items(): rows.append(dict({k: rec[k] for k in ('subject', 'cohort', 'location', 'fold')}, mask=mask, **c))
+    return pd.DataFrame(rows, columns=COVERAGE_COLUMNS)
+
+def _touches(r)->str:
+    "'first slice, last slice, border' from a coverage row ('-' when the nerve is inside, 'no nerve' when the mask is empty)"
+    if not r['volume_mm3']: return 'no nerve'
+    t = [n for n, k in (('first slice', 'touches_first_slice'), ('last slice', 'touches_last_slice'), ('border', 'touches_border')) if r[k]]
+    return ', '.join(t) or '-'
+
+def coverage_section(cov:pd.DataFrame, # `coverage_table`
+                     n_evaluated:int|None=None, # subjects evaluated (to say for how many coverage is unknown)
+                    )->str:
+    "The report's 'Partial coverage' section (markdown): subjects whose consensus or segmented nerve touches the edge of the scan"
+    n_sub = cov.subject.nunique() if len(cov) else 0
+    unknown = (f" Coverage unknown for {n_evaluated - n_sub} subject(s): their records predate it and their masks were not found."
+               if n_evaluated and n_evaluated > n_sub else '')
+    if not n_sub: return f"### Partial coverage\n\n{unknown.strip()}" if unknown else ''
+    cov = cov.assign(partial=cov.partial.astype(bool))
+    flagged = [sid for sid, g in cov.groupby('subject') if g.partial.any()]
+    if not flagged: return f"### Partial coverage\n\nEvery subject's nerve (consensus and segmentation) lies inside the field of view (n = {n_sub}).{unknown}"
+    names = dict(consensus='consensus', auto='Auto')
+    rows = []
+    for sid in flagged:
+        g = cov[cov.subject == sid].set_index('mask')
+        row = dict(subject=sid, cohort=g.cohort.iloc[0])
+        for m, name in names.items():
+            if m not in g.index: continue
+            row[f'{name} touches'] = _touches(g.loc[m])
+            row[f'{name} length (mm)'] = f"{g.loc[m, 'length_mm']:.1f}"
+            v = float(g.loc[m, 'volume_per_cm_mm3'])
+            row[f'{name} volume (mm3/cm)'] = _fmt(v) if np.isfinite(v) else '-'
+        rows.append(row)
+    return '\n\n'.join([
+        "### Partial coverage",
+        f"{len(flagged)} of {n_sub} subjects: the consensus or the segmented nerve (Auto, post-processed) touches the first or last "
+        f"slice or the in-plane border, so the nerve runs on outside the scan and its volume is that of the imaged part only; "
+        f"compare volume per cm of nerve length.{unknown}",
+        _md_table(pd.DataFrame(rows).fillna(''))])
+
 def _md_table(df:pd.DataFrame)->str:
     "A DataFrame as a GitHub markdown table"
     cols = list(df.columns)
@@ -307,10 +371,13 @@ def _md_table(df:pd.DataFrame)->str:
 def _display_table1(t1): return t1.assign(comparison=[f"{c} (n = {n})" for c, n in zip(t1.comparison, t1.n)])[
     ['cohort', 'comparison'] + [METRIC_NAMES[m] for m in METRICS]]
 
-def render_report(out)->str:
-    "The report of `out` as markdown: Table 1, statistics, subgroups, post-processing, baselines"
+def render_report(out, # cross-validation folder
+                  cov:pd.DataFrame|None=None, # its `coverage_table` (default: read it)
+                 )->str:
+    "The report of `out` as markdown: Table 1, statistics, subgroups, post-processing, baselines, partial coverage"
     out = Path(out)
     res, info = load_results(out), run_info(out)
+    cov = coverage_table(out) if cov is None else cov
     dice_gt = res[(res.metric == 'dice') & ((res.kind == 'baseline') | ((res.comparison == 'Auto-GT') & ~res.postprocessed))]
     base = pd.DataFrame([dict(cohort=c, **{comp: mean_sd(g.value) for comp, g in dice_gt[dice_gt.cohort == c].groupby('comparison', sort=False)})
                          for c in _cohorts(dice_gt)])
@@ -332,7 +399,8 @@ def render_report(out)->str:
         "### Baselines (Dice against the consensus)",
         _md_table(base),
         "### Segmentation time per volume (s)",
-        _md_table(tm)]) + '\n'
+        _md_table(tm),
+        *filter(None, [coverage_section(cov, info['subjects_evaluated'])])]) + '\n'
 
 # %% ../nbs/07_crossval.ipynb #7adfaf8c
 def plot_figure2(results:pd.DataFrame, postprocessed:bool=False):
@@ -398,7 +466,7 @@ def _save_text(text, path):
 def make_report(out, # cross-validation folder
                 figures:bool=True, # also draw Figure 2 and the overlays
                )->Path:
-    "Write `out/report/` from every finished subject: tables, statistics, figures, split, config, run info"
+    "Write `out/report/` from every finished subject: tables, statistics, coverage, figures, split, config, run info"
     out = Path(out)
     res = load_results(out)
     if not len(res): raise ValueError(f"{out}: no evaluated subjects yet (no fold-*/metrics/*.json)")
@@ -409,7 +477,9 @@ def make_report(out, # cross-validation folder
     _save_text(pd.concat([mann_whitney(res, False), mann_whitney(res, True)]).to_csv(index=False), rep/'stats.csv')
     _save_text(location_dice(res).to_csv(index=False), rep/'locations.csv')
     _save_text(postprocessing_effect(res).to_csv(index=False), rep/'postprocessing.csv')
-    md = render_report(out)
+    cov = coverage_table(out)
+    _save_text(cov.to_csv(index=False), rep/'coverage.csv')
+    md = render_report(out, cov)
     _save_text(md, rep/'table1.md')
     t1 = _display_table1(table1(res))
     _save_text(f"<h3>Table 1 (profile {run_info(out)['profile']})</h3>\n" + t1.to_html(index=False), rep/'table1.html')

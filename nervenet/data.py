@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_data.ipynb #cce506bf
 from __future__ import annotations
-import csv, gzip, random, warnings, zlib
+import csv, gzip, random, shutil, subprocess, tempfile, warnings, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -13,12 +13,16 @@ import torch
 import matplotlib.pyplot as plt
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
-from .core import InvalidInputError, atomic_write, default_device
+from .core import InvalidInputError, atomic_write, default_device, safe_workers
 
 # %% auto #0
-__all__ = ['AFFINE_TOL', 'COHORTS', 'LOCATIONS', 'LabelConventionWarning', 'as_label', 'check_same_grid', 'load_nifti',
-           'as_image', 'voxel_spacing', 'save_nifti', 'Subject', 'read_cohort', 'majority_vote', 'CropBox', 'zscore',
-           'crop_or_pad', 'uncrop', 'preprocess', 'SliceDataset', 'overlay_contours', 'SliceDL', 'slice_dls']
+__all__ = ['AFFINE_TOL', 'COHORTS', 'LOCATIONS', 'CANONICAL_AXES', 'SPACING_TOL', 'SPACING_RANGE', 'LabelConventionWarning',
+           'as_label', 'check_same_grid', 'load_nifti', 'as_image', 'voxel_spacing', 'save_nifti', 'Subject',
+           'read_cohort', 'majority_vote', 'OrientationWarning', 'Reorientation', 'reorientation', 'to_canonical',
+           'canonical_spacing', 'relayout', 'tilt', 'SpacingWarning', 'training_spacing', 'check_spacing',
+           'inplane_shape', 'resample_inplane', 'is_dicom', 'dicom_files', 'read_dicom_series', 'write_dicom_series',
+           'CropBox', 'zscore', 'crop_or_pad', 'uncrop', 'preprocess', 'SliceDataset', 'overlay_contours', 'SliceDL',
+           'slice_dls']
 
 # %% ../nbs/02_data.ipynb #30c731dd
 AFFINE_TOL = 1e-3 # largest accepted difference between two affine entries (mm)
@@ -240,6 +244,239 @@ def majority_vote(masks:list)->np.ndarray:
     votes = np.sum([np.asarray(m) > 0 for m in masks], axis=0)
     return (2 * votes > len(masks)).astype(np.uint8)
 
+# %% ../nbs/02_data.ipynb #9d947cd3
+CANONICAL_AXES = ('L', 'P', 'S') # array axes of the canonical layout: patient left, posterior, superior (slices)
+_CANONICAL_SIGN = (-1, -1, 1) # the same as signs along RAS+ world axes x, y, z
+
+class OrientationWarning(UserWarning):
+    "An image whose slices are not axial: it is segmented along its own slices, which the network was not trained on"
+
+@dataclass(frozen=True)
+class Reorientation:
+    "How a file's voxel array maps to the canonical layout: a permutation and flips of the axes, exactly invertible"
+    transform:tuple # per file axis: (canonical axis, +1 or -1 for a flip), nibabel's `ornt` convention
+    shape:tuple # shape of the file's array
+    axcodes:tuple # the file's axis codes, e.g. ('R', 'A', 'S')
+    slice_axis:int # file axis holding the acquisition's slices
+
+    @property
+    def identity(self)->bool: return self.transform == ((0, 1), (1, 1), (2, 1))
+
+    def to_canonical(self, arr)->np.ndarray:
+        "`arr` (on the file's grid, possibly with trailing axes) in the canonical layout"
+        arr = np.asanyarray(arr)
+        if arr.shape[:3] != tuple(self.shape): raise ValueError(f"expected an array of the file's shape {tuple(self.shape)}, found {arr.shape[:3]}")
+        return arr if self.identity else nib.orientations.apply_orientation(arr, np.array(self.transform, float))
+
+    def from_canonical(self, arr)->np.ndarray:
+        "`arr` (in the canonical layout) back on the file's grid: the exact inverse of `to_canonical`"
+        arr = np.asanyarray(arr)
+        if arr.shape[:3] != self.canonical_shape: raise ValueError(f"expected an array of the canonical shape {self.canonical_shape}, found {arr.shape[:3]}")
+        inv = [None] * 3
+        for a, (j, f) in enumerate(self.transform): inv[j] = (a, f) # canonical axis j goes back to file axis a
+        return arr if self.identity else nib.orientations.apply_orientation(arr, np.array(inv, float))
+
+    @property
+    def canonical_shape(self)->tuple:
+        out = [0, 0, 0]
+        for n, (j, _) in zip(self.shape, self.transform): out[int(j)] = int(n)
+        return tuple(out)
+
+def _axis_sizes(affine)->np.ndarray: return np.sqrt((np.asarray(affine, float)[:3, :3]**2).sum(0))
+
+def reorientation(img:nib.Nifti1Image, # image to segment or train on
+                  thick_ratio:float=1.2, # the slice axis is the thickest one when it is this much thicker than the others
+                  warn:bool=True, # warn (`OrientationWarning`) when the slices are not axial
+                 )->Reorientation:
+    "The `Reorientation` that brings `img` into the canonical layout: acquisition slices last, in-plane axes towards L and P"
+    aff, shape = img.affine, tuple(img.shape[:3])
+    world = nib.orientations.io_orientation(aff) # per array axis: closest RAS axis and its sign
+    sizes = _axis_sizes(aff)
+    order = np.argsort(sizes)
+    slice_axis = int(order[-1]) if sizes[order[-1]] > thick_ratio * sizes[order[-2]] else int(np.flatnonzero(world[:, 0] == 2)[0])
+    inplane = sorted((a for a in range(3) if a != slice_axis), key=lambda a: world[a, 0])
+    transform = [None] * 3
+    for j, a in enumerate(inplane + [slice_axis]):
+        w, s = int(world[a, 0]), int(world[a, 1])
+        transform[a] = (j, s * _CANONICAL_SIGN[w])
+    name = img.get_filename() or 'image'
+    if warn and int(world[slice_axis, 0]) != 2:
+        warnings.warn(f"{name}: its slices are not axial (the slice axis points {'left-right' if world[slice_axis, 0] == 0 else 'anterior-posterior'}); "
+                      "they are segmented as they are, but the network was trained on axial slices", OrientationWarning, stacklevel=2)
+    return Reorientation(tuple(transform), shape, tuple(nib.aff2axcodes(aff)), slice_axis)
+
+def to_canonical(img:nib.Nifti1Image)->tuple:
+    "(`img` in the canonical layout with the matching affine, its `Reorientation`); voxels and world positions unchanged"
+    ro = reorientation(img)
+    if ro.identity: return img, ro
+    arr = ro.to_canonical(np.asanyarray(img.dataobj))
+    aff = img.affine @ nib.orientations.inv_ornt_aff(np.array(ro.transform, float), ro.shape)
+    out = type(img)(arr, aff, img.header.copy())
+    out.set_sform(aff, code=max(int(img.header['sform_code']), 1)); out.set_qform(aff, code=max(int(img.header['qform_code']), 1))
+    if img.get_filename(): out.set_filename(img.get_filename())
+    return out, ro
+
+def canonical_spacing(img:nib.Nifti1Image)->tuple:
+    "Voxel size (mm) of `img` along the axes of the canonical layout (x, y in plane, z between slices)"
+    ro, sp = reorientation(img, warn=False), voxel_spacing(img)
+    out = [0., 0., 0.]
+    for a, (j, _) in enumerate(ro.transform): out[j] = sp[a]
+    return tuple(out)
+
+# %% ../nbs/02_data.ipynb #65e36d63
+def relayout(img:nib.Nifti1Image, # image to rewrite
+             transform, # nibabel `ornt`: per array axis, (new axis, +1 or -1 for a flip)
+            )->nib.Nifti1Image:
+    "The same scan in another array layout: `img`'s array permuted and flipped, the affine changed to keep every voxel in place"
+    t = np.array(transform, float)
+    arr = nib.orientations.apply_orientation(np.asanyarray(img.dataobj), t)
+    aff = img.affine @ nib.orientations.inv_ornt_aff(t, img.shape)
+    out = nib.Nifti1Image(arr, aff); out.set_sform(aff, 1); out.set_qform(aff, 1)
+    return out
+
+def tilt(img:nib.Nifti1Image, degrees=(3., 2.))->nib.Nifti1Image:
+    "`img` as an oblique stack: the same array, its affine rotated about the volume centre by `degrees` around x, then y"
+    a, b = np.deg2rad(degrees)
+    rx = np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
+    ry = np.array([[np.cos(b), 0, np.sin(b)], [0, 1, 0], [-np.sin(b), 0, np.cos(b)]])
+    c = (img.affine @ [*(np.array(img.shape) - 1) / 2, 1])[:3]
+    rot = np.eye(4); rot[:3, :3] = ry @ rx; rot[:3, 3] = c - ry @ rx @ c
+    aff = rot @ img.affine
+    out = nib.Nifti1Image(np.asanyarray(img.dataobj), aff); out.set_sform(aff, 1); out.set_qform(aff, 1)
+    return out
+
+# %% ../nbs/02_data.ipynb #191ae545
+SPACING_TOL = 0.05 # in-plane voxel sizes within 5 % of the training spacing are not resampled
+SPACING_RANGE = 2.0 # a voxel size more than 2x larger or smaller than the training spacing gets a warning
+
+class SpacingWarning(UserWarning):
+    "A scan whose voxel size is far from the one the network was trained on"
+
+def training_spacing(images)->tuple:
+    "Median voxel size (mm) in the canonical layout over `images` (NIfTI images, paths or `Subject`s)"
+    sizes = []
+    for im in images:
+        if isinstance(im, Subject): im = im.t2
+        if isinstance(im, (str, Path)): im = nib.load(im) # the header is enough
+        sizes.append(canonical_spacing(im))
+    if not sizes: raise ValueError('training_spacing needs at least one image')
+    return tuple(float(s) for s in np.median(np.array(sizes), 0))
+
+def check_spacing(spacing, # voxel size of the scan, canonical layout (x, y, z) mm
+                  trained, # voxel size the network was trained on
+                  name='image', # file named in the warning
+                  far:float=SPACING_RANGE)->bool:
+    "Warn (`SpacingWarning`) when `spacing` is more than `far` times off `trained`; True when the in-plane size needs resampling"
+    sp, tr = np.asarray(spacing, float)[:3], np.asarray(trained, float)[:3]
+    ratio, lim = sp / tr, far * (1 + 1e-3) # exactly 2x (up to float32 headers) is still within range
+    if (ratio[:2] > lim).any() or (ratio[:2] < 1/lim).any():
+        warnings.warn(f"{name}: in-plane voxel size {sp[0]:.2f} x {sp[1]:.2f} mm is far from the {tr[0]:.2f} x {tr[1]:.2f} mm the network "
+                      f"was trained on (more than {far:g}x); it is resampled, but expect a poorer segmentation", SpacingWarning, stacklevel=2)
+    if ratio[2] > lim or ratio[2] < 1/lim:
+        warnings.warn(f"{name}: slice spacing {sp[2]:.2f} mm is far from the {tr[2]:.2f} mm the network was trained on (more than {far:g}x); "
+                      "slices are not resampled, expect a poorer segmentation", SpacingWarning, stacklevel=2)
+    return bool((np.abs(ratio[:2] - 1) > SPACING_TOL).any())
+
+def inplane_shape(shape, spacing, target)->tuple:
+    "In-plane shape (X', Y') that covers the field of view of `shape` x `spacing` at voxel size `target`"
+    return tuple(max(1, int(round(n * s / t))) for n, s, t in zip(shape[:2], spacing[:2], target[:2]))
+
+def resample_inplane(arr, # volume (X, Y, Z) or (X, Y, Z, ...) in the canonical layout
+                     size:tuple, # new in-plane shape (X', Y')
+                    )->np.ndarray:
+    "`arr` resampled slice by slice to in-plane `size` over the same field of view (bilinear, antialiased), float32"
+    arr = np.asarray(arr, dtype=np.float32)
+    if tuple(arr.shape[:2]) == tuple(size): return arr
+    rest = arr.shape[2:]
+    t = torch.from_numpy(np.ascontiguousarray(arr.reshape(*arr.shape[:2], -1).transpose(2, 0, 1)))[:, None]
+    shrink = size[0] < arr.shape[0] or size[1] < arr.shape[1]
+    r = torch.nn.functional.interpolate(t, size=tuple(int(s) for s in size), mode='bilinear', align_corners=False, antialias=shrink)
+    return r[:, 0].numpy().transpose(1, 2, 0).reshape(*size, *rest)
+
+# %% ../nbs/02_data.ipynb #60cd492c
+def is_dicom(path)->bool:
+    "True when `path` is a file with the DICOM marker `DICM` after the 128-byte preamble"
+    p = Path(path)
+    if not p.is_file(): return False
+    with open(p, 'rb') as f: return f.read(132)[128:132] == b'DICM'
+
+def dicom_files(folder)->list:
+    "The DICOM files in `folder` and its subfolders"
+    return sorted(p for p in Path(folder).rglob('*') if is_dicom(p))
+
+def _tail(text:str, n:int=3)->str: return ' | '.join(l.strip() for l in text.strip().splitlines()[-n:] if l.strip())
+
+def read_dicom_series(folder, # folder holding the files of one DICOM series
+                     )->nib.Nifti1Image:
+    "The DICOM series in `folder` as a NIfTI image in memory, converted by dcm2niix (geometry as dcm2niix writes it)"
+    folder = Path(folder)
+    if not folder.is_dir(): raise InvalidInputError(folder, 'a folder holding one DICOM series', 'no such folder')
+    if not dicom_files(folder): raise InvalidInputError(folder, 'a folder holding one DICOM series', "no DICOM files (no 'DICM' marker at byte 128)")
+    try: import dcm2niix
+    except ImportError: raise ImportError('reading DICOM needs the dcm2niix package: pip install dcm2niix') from None
+    with tempfile.TemporaryDirectory(prefix='nervenet-dicom-') as tmp:
+        r = subprocess.run([dcm2niix.bin, '-z', 'n', '-b', 'n', '-w', '2', '-f', 'series_%s', '-o', tmp, str(folder)],
+                           capture_output=True, text=True)
+        outs = sorted(Path(tmp).glob('*.nii'))
+        if r.returncode != 0 or not outs:
+            raise InvalidInputError(folder, 'a DICOM series dcm2niix can convert', f"dcm2niix exit code {r.returncode}: {_tail(r.stdout + r.stderr)}")
+        if len(outs) > 1: raise InvalidInputError(folder, 'one DICOM series', f"{len(outs)} volumes ({', '.join(o.name for o in outs)})")
+        img = load_nifti(outs[0], 'image')
+    return type(img)(np.asanyarray(img.dataobj), img.affine, img.header)
+
+def write_dicom_series(img:nib.Nifti1Image, # 3D image; its last array axis holds the slices
+                       folder, # new folder for the series (one file per slice)
+                       overwrite:bool=False, # replace an existing folder
+                       description:str='nervenet synthetic T2', # SeriesDescription
+                      )->Path:
+    "Write `img` as an MR DICOM series (LPS geometry from its affine, integer voxels stored losslessly) with pydicom"
+    try:
+        from pydicom.dataset import Dataset, FileMetaDataset
+        from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
+    except ImportError: raise ImportError('write_dicom_series needs pydicom: pip install pydicom') from None
+    folder, img = Path(folder), as_image(img)
+    if folder.exists() and not overwrite: raise FileExistsError(f"{folder} exists; refusing to overwrite it (pass overwrite=True)")
+    arr, A = np.asanyarray(img.dataobj), img.affine
+    cols = A[:3, :3]; size = np.sqrt((cols**2).sum(0))
+    unit = cols / size
+    if np.abs(unit.T @ unit - np.eye(3)).max() > 1e-4: raise InvalidInputError(img.get_filename() or 'image', 'an affine with orthogonal axes (DICOM has no shear)', f'axes {np.round(unit.T, 4).tolist()}')
+    integer = arr.dtype.kind in 'iu' or np.array_equal(arr, np.round(arr))
+    lo, hi = float(arr.min()), float(arr.max())
+    if integer and -32768 <= lo and hi <= 32767: stored, slope, inter = arr.astype(np.int16), 1., 0.
+    else: slope, inter = (hi - lo) / 65535 or 1., lo; stored = np.round((arr - inter) / slope - 32768).astype(np.int16); inter += 32768 * slope
+    lps = np.diag([-1., -1., 1.])
+    row, col = lps @ unit[:, 0], lps @ unit[:, 1] # directions of increasing column index and row index
+    study, series, frame = generate_uid(), generate_uid(), generate_uid()
+    tmp = folder.parent/f".{folder.name}.tmp-{generate_uid()[-12:]}"
+    tmp.mkdir(parents=True)
+    try:
+        for k in range(arr.shape[2]):
+            meta = FileMetaDataset()
+            meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID, meta.TransferSyntaxUID = MRImageStorage, generate_uid(), ExplicitVRLittleEndian
+            ds = Dataset(); ds.file_meta = meta
+            ds.SOPClassUID, ds.SOPInstanceUID = MRImageStorage, meta.MediaStorageSOPInstanceUID
+            ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series, frame
+            ds.Modality, ds.PatientName, ds.PatientID, ds.SeriesDescription = 'MR', 'Synthetic^Nerve', 'SYNTHETIC', description
+            ds.Manufacturer, ds.PatientPosition = 'nervenet', 'FFS' # feet first supine, as for a thigh
+            ds.StudyDate = ds.SeriesDate = '20180101'; ds.StudyTime = ds.SeriesTime = '120000'
+            ds.SeriesNumber, ds.InstanceNumber, ds.AcquisitionNumber = 1, k + 1, 1
+            ds.ImageType = ['ORIGINAL', 'PRIMARY', 'M', 'ND']
+            ds.ImagePositionPatient = [f'{v:.6f}' for v in lps @ (A @ [0, 0, k, 1])[:3]]
+            ds.ImageOrientationPatient = [f'{v:.8f}' for v in (*row, *col)]
+            ds.PixelSpacing = [f'{size[1]:.6f}', f'{size[0]:.6f}'] # between rows, between columns
+            ds.SliceThickness = ds.SpacingBetweenSlices = f'{size[2]:.6f}'
+            ds.Rows, ds.Columns = int(arr.shape[1]), int(arr.shape[0])
+            ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, 'MONOCHROME2'
+            ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
+            ds.RescaleSlope, ds.RescaleIntercept = f'{slope:.10g}', f'{inter:.10g}'
+            ds.PixelData = np.ascontiguousarray(stored[:, :, k].T).astype('<i2').tobytes()
+            ds.save_as(tmp/f'slice-{k + 1:04d}.dcm', enforce_file_format=True)
+        if folder.exists(): shutil.rmtree(folder)
+        tmp.rename(folder)
+    finally:
+        if tmp.exists(): shutil.rmtree(tmp)
+    return folder
+
 # %% ../nbs/02_data.ipynb #fdae1707
 @dataclass(frozen=True)
 class CropBox:
@@ -308,12 +545,13 @@ class SliceDataset:
 
     @classmethod
     def from_subjects(cls, subjects:list, crop:int):
-        "Every axial slice of `subjects` (z-scored, cropped) with its consensus mask"
+        "Every axial slice of `subjects` (canonical layout, z-scored, cropped) with its consensus mask"
         xs, ys, index = [], [], []
         for s in subjects:
             t2 = s.load_t2()
-            x, _ = preprocess(np.asanyarray(t2.dataobj), crop)
-            y, _ = crop_or_pad(np.asanyarray(s.load_consensus(t2).dataobj), crop)
+            can, ro = to_canonical(t2) # acquisition slices last, in-plane axes towards L and P
+            x, _ = preprocess(np.asanyarray(can.dataobj), crop)
+            y, _ = crop_or_pad(ro.to_canonical(np.asanyarray(s.load_consensus(t2).dataobj)), crop)
             xs.append(torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))[:, None])
             ys.append(torch.from_numpy(np.ascontiguousarray(y.transpose(2, 0, 1))).long())
             index += [(s.id, k) for k in range(x.shape[2])]
@@ -365,7 +603,7 @@ def slice_dls(subjects, # list of `Subject` (or a cohort folder)
     if not train_ids: raise ValueError('slice_dls needs at least one training subject')
     train = SliceDataset.from_subjects([by_id[i] for i in train_ids], crop)
     valid = SliceDataset.from_subjects([by_id[i] for i in valid_ids], crop)
-    device = default_device(device)
+    device, num_workers = default_device(device), safe_workers(num_workers)
     dls = [SliceDL(train, bs=bs, shuffle=True, num_workers=num_workers, device=device),
            SliceDL(valid, bs=bs, shuffle=False, num_workers=num_workers, device=device)]
     for i, dl in enumerate(dls): dl.rng = random.Random(seed + i)

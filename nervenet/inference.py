@@ -15,11 +15,12 @@ from torch import nn
 from scipy import ndimage
 from fastprogress.fastprogress import progress_bar
 from .core import InvalidInputError, atomic_write, default_device
-from .data import load_nifti, as_image, preprocess, uncrop, voxel_spacing
+from .data import (load_nifti, as_image, preprocess, uncrop, voxel_spacing, reorientation, to_canonical, canonical_spacing,
+                           check_spacing, inplane_shape, resample_inplane, read_dicom_series, dicom_files)
 
 # %% auto #0
-__all__ = ['predict_volume', 'MCPrediction', 'slice_uncertainty', 'predict_volume_mc', 'nerve_components',
-           'remove_false_positives', 'mask_image', 'covering_crop', 'segment', 'nifti_inputs', 'output_names',
+__all__ = ['predict_volume', 'covering_crop', 'MCPrediction', 'slice_uncertainty', 'predict_volume_mc', 'nerve_components',
+           'remove_false_positives', 'mask_image', 'nerve_mask', 'segment', 'nifti_inputs', 'output_names',
            'segment_files']
 
 # %% ../nbs/06_inference.ipynb #d7b7f5a9
@@ -46,22 +47,37 @@ def _slice_probs(model, x:np.ndarray, device, batch_size:int, mc_samples:int):
     return mean.transpose(1, 2, 0), std.transpose(1, 2, 0)
 
 def predict_volume(model:nn.Module, # network mapping (B, 1, H, W) slices to (B, C, H, W) logits, channel 1 = nerve
-                   img:nib.Nifti1Image, # T2 stack (or a path to one), z the axial slice axis
-                   crop:int, # in-plane size the network was trained on, pixels
+                   img:nib.Nifti1Image, # T2 stack (or a path to one), in any orientation
+                   crop:int|None, # in-plane size the network was trained on, pixels; None: the whole slice
                    device=None, # cuda, mps or cpu; None: the best available
                    batch_size:int=16, # slices per forward pass
                    mc_samples:int=0, # Monte-Carlo dropout samples; 0: one deterministic pass
+                   spacing=None, # voxel size (mm) the network was trained on (`RunConfig.spacing`); None: no resampling
+                   name=None, # the scan's name in warnings; default: its file name
                   )->np.ndarray:
     "Nerve probability (float32) on the grid of `img`"
-    return _predict(model, img, crop, device, batch_size, mc_samples)[0]
+    return _predict(model, img, crop, device, batch_size, mc_samples, spacing, name)[0]
 
-def _predict(model, img, crop, device, batch_size, mc_samples):
+def _predict(model, img, crop, device, batch_size, mc_samples, spacing=None, name=None):
+    "Mean and std of the nerve probability on `img`'s grid: canonical layout, in-plane resampling, crop, network, and back"
     img = as_image(img)
     device = default_device(device)
     model.to(device)
-    x, box = preprocess(np.asanyarray(img.dataobj), crop)
+    can, ro = to_canonical(img)
+    arr, size = np.asanyarray(can.dataobj), can.shape[:2]
+    if spacing is not None and check_spacing(voxel_spacing(can), spacing, name or img.get_filename() or 'image'):
+        size = inplane_shape(can.shape, voxel_spacing(can), spacing)
+        arr = resample_inplane(arr, size)
+    x, box = preprocess(arr, crop or covering_crop(arr.shape, 2**getattr(model, 'depth', 4)))
     mean, std = _slice_probs(model, x, device, batch_size, mc_samples)
-    return uncrop(mean, box).astype(np.float32), uncrop(std, box).astype(np.float32)
+    mean, std = uncrop(mean, box), uncrop(std, box)
+    if tuple(size) != tuple(can.shape[:2]): # back onto the scan's own in-plane grid
+        mean, std = resample_inplane(mean, can.shape[:2]).clip(0, 1), resample_inplane(std, can.shape[:2]).clip(0, None)
+    return ro.from_canonical(mean).astype(np.float32), ro.from_canonical(std).astype(np.float32)
+
+def covering_crop(shape, multiple:int=16)->int:
+    "The smallest multiple of `multiple` that covers both in-plane sizes of `shape`"
+    return int(np.ceil(max(shape[:2]) / multiple) * multiple)
 
 # %% ../nbs/06_inference.ipynb #9180194a
 @dataclass
@@ -86,12 +102,15 @@ def slice_uncertainty(prob:np.ndarray, std:np.ndarray, spacing, std_threshold:fl
 def predict_volume_mc(model:nn.Module, img:nib.Nifti1Image, crop:int, mc_samples:int=10, device=None, batch_size:int=16,
                       std_threshold:float=0.1, # a voxel with a larger std is "uncertain"
                       n_review:int=3, # slices flagged for a human review
+                      spacing=None, # voxel size (mm) the network was trained on; None: no resampling
+                      name=None, # the scan's name in warnings
                      )->MCPrediction:
-    "Monte-Carlo dropout prediction of `img` with per-voxel std and per-slice uncertainty"
+    "Monte-Carlo dropout prediction of `img` with per-voxel std and per-slice uncertainty (slices of the acquisition)"
     if mc_samples < 2: raise ValueError(f"mc_samples must be at least 2 for an uncertainty, found {mc_samples}")
     img = as_image(img)
-    prob, std = _predict(model, img, crop, device, batch_size, mc_samples)
-    return MCPrediction(prob, std, slice_uncertainty(prob, std, voxel_spacing(img), std_threshold, n_review))
+    prob, std = _predict(model, img, crop, device, batch_size, mc_samples, spacing, name)
+    ro = reorientation(img, warn=False)
+    return MCPrediction(prob, std, slice_uncertainty(ro.to_canonical(prob), ro.to_canonical(std), canonical_spacing(img), std_threshold, n_review))
 
 # %% ../nbs/06_inference.ipynb #1bd5259d
 _STRUCT = np.ones((3, 3, 3), bool)
@@ -141,13 +160,16 @@ def mask_image(mask:np.ndarray, ref:nib.Nifti1Image, dtype=np.uint8)->nib.Nifti1
     out.set_sform(*ref.get_sform(coded=True)); out.set_qform(*ref.get_qform(coded=True))
     return out
 
-def _mask(prob, img, threshold, postprocess):
-    mask = (prob >= threshold).astype(np.uint8)
-    return remove_false_positives(mask, voxel_spacing(img)) if postprocess else mask
-
-def covering_crop(shape, multiple:int=16)->int:
-    "The smallest multiple of `multiple` that covers both in-plane sizes of `shape`"
-    return int(np.ceil(max(shape[:2]) / multiple) * multiple)
+def nerve_mask(prob:np.ndarray, # nerve probability on the grid of `img`
+               img:nib.Nifti1Image, # the scan
+               threshold:float=0.5, # probability above which a voxel is nerve
+               postprocess:bool=True, # remove components that are not part of the nerve tree
+              )->np.ndarray:
+    "uint8 mask from `prob` on `img`'s grid; the false-positive removal runs in the canonical layout (z = the slices)"
+    ro = reorientation(img, warn=False)
+    mask = (ro.to_canonical(prob) >= threshold).astype(np.uint8)
+    if postprocess: mask = remove_false_positives(mask, canonical_spacing(img))
+    return ro.from_canonical(mask)
 
 def segment(img:nib.Nifti1Image, # T2 stack (or a path to one)
             model:nn.Module, # trained network
@@ -156,17 +178,17 @@ def segment(img:nib.Nifti1Image, # T2 stack (or a path to one)
             postprocess:bool=True, # remove components that are not part of the nerve tree
             threshold:float=0.5, # probability above which a voxel is nerve
             batch_size:int=16, # slices per forward pass
+            spacing=None, # voxel size (mm) the network was trained on; None: no resampling
            )->nib.Nifti1Image:
     "uint8 nerve mask of `img` with its affine and header"
     img = as_image(img)
-    crop = crop or covering_crop(img.shape, 2**getattr(model, 'depth', 4))
-    return mask_image(_mask(predict_volume(model, img, crop, device, batch_size), img, threshold, postprocess), img)
+    return mask_image(nerve_mask(predict_volume(model, img, crop, device, batch_size, spacing=spacing), img, threshold, postprocess), img)
 
 # %% ../nbs/06_inference.ipynb #82e3b0b9
 def _stem(p:Path)->str: return p.name[:-7] if p.name.endswith('.nii.gz') else p.name[:-4] if p.name.endswith('.nii') else p.stem
 
 def nifti_inputs(inputs)->tuple[list, list]:
-    "The NIfTI files among `inputs` (files or folders) and one error line per input that is neither"
+    "The scans among `inputs`: NIfTI files, and DICOM series folders (as the folder); one error line per input that is neither"
     files, errors = [], []
     for i in ([inputs] if isinstance(inputs, (str, Path)) else inputs):
         p = Path(i)
@@ -174,7 +196,8 @@ def nifti_inputs(inputs)->tuple[list, list]:
             if (p/'subjects.csv').is_file(): found = sorted(p.glob('*/t2.nii.gz'))
             elif (p/'t2.nii.gz').is_file(): found = [p/'t2.nii.gz']
             else: found = sorted(f for f in p.iterdir() if f.is_file() and f.name.endswith(('.nii', '.nii.gz')))
-            if not found: errors.append(f"{p}: expected a folder with NIfTI files (*.nii, *.nii.gz), found none")
+            if not found and dicom_files(p): found = [p] # a DICOM series: converted when it is segmented
+            if not found: errors.append(f"{p}: expected a folder with NIfTI files (*.nii, *.nii.gz) or one DICOM series, found neither")
             files += found
         elif p.exists(): files.append(p)
         else: errors.append(f"{p}: expected a NIfTI file or folder, found nothing at this path")
@@ -192,7 +215,7 @@ def _one_line(e:Exception)->str:
     msg = ' '.join(str(e).split())
     return msg if isinstance(e, (InvalidInputError, FileExistsError)) else f"{type(e).__name__}: {msg}"
 
-def segment_files(inputs, # NIfTI files and/or folders of them
+def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding one DICOM series
                   outdir, # output folder (created if needed)
                   model_path, # checkpoint written by `nervenet.train` (.pt)
                   overwrite:bool=False, # replace existing outputs
@@ -221,14 +244,21 @@ def segment_files(inputs, # NIfTI files and/or folders of them
         try:
             start = time.perf_counter()
             if out.exists() and not overwrite: raise FileExistsError(f"{out} exists; refusing to overwrite it (pass overwrite=True / --overwrite)")
-            img = load_nifti(f, kind='image')
+            dicom = f.is_dir()
+            if dicom:
+                t2_out = outdir/f"{name}_t2.nii.gz"
+                if t2_out.exists() and not overwrite: raise FileExistsError(f"{t2_out} exists; refusing to overwrite it (pass overwrite=True / --overwrite)")
+                img = read_dicom_series(f)
+            else: img = load_nifti(f, kind='image')
             if mc_samples:
-                mc = predict_volume_mc(model, img, cfg.crop, mc_samples, dev, batch_size)
+                mc = predict_volume_mc(model, img, cfg.crop, mc_samples, dev, batch_size, spacing=cfg.spacing, name=str(f))
                 prob = mc.prob
-            else: prob = predict_volume(model, img, cfg.crop, dev, batch_size)
-            mask = _mask(prob, img, threshold, postprocess)
+            else: prob = predict_volume(model, img, cfg.crop, dev, batch_size, spacing=cfg.spacing, name=str(f))
+            mask = nerve_mask(prob, img, threshold, postprocess)
+            if dicom: _save(img, t2_out, overwrite) # the converted series: the image the mask is aligned with
             _save(mask_image(mask, img), out, overwrite)
             msg = f"{f} -> {out} ({time.perf_counter() - start:.2f} s, {int(mask.sum())} nerve voxels)"
+            if dicom: msg += f"; DICOM series converted to {t2_out}"
             if mc_samples:
                 _save(mask_image(prob, img, np.float32), outdir/f"{name}_prob.nii.gz", overwrite)
                 with atomic_write(outdir/f"{name}_uncertainty.csv", overwrite=overwrite) as tmp: mc.slices.to_csv(tmp, index=False)

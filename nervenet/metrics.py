@@ -5,20 +5,24 @@
 # %% ../nbs/05_metrics.ipynb #04fc8098
 from __future__ import annotations
 import numpy as np
+import math
 import torch
 from scipy import ndimage
+from scipy.spatial import cKDTree
 
 # %% auto #0
 __all__ = ['as_mask', 'dice', 'volumetric_similarity', 'surface_distances', 'hd95', 'hausdorff', 'evaluate']
 
 # %% ../nbs/05_metrics.ipynb #eb699074
 def as_mask(x, name:str='mask')->np.ndarray:
-    "`x` (NumPy array or torch tensor of 0/1 or bool) as a boolean NumPy array"
+    "`x` (NumPy array or torch tensor of 0/1 or bool) as a boolean NumPy array (a view, not a copy, of bool and 8-bit integer data)"
     if isinstance(x, torch.Tensor): x = x.detach().cpu().numpy()
     a = np.asarray(x)
     if a.dtype == bool: return a
-    if not np.isin(a, (0, 1)).all(): raise ValueError(f"{name}: expected a binary mask (0/1 or bool), found values {np.unique(a)[:5]}...")
-    return a.astype(bool)
+    byte = a.dtype.kind in 'ui' and a.dtype.itemsize == 1
+    ok = (a.size == 0 or (a.min() >= 0 and a.max() <= 1)) if byte else bool(((a == 0) | (a == 1)).all())
+    if not ok: raise ValueError(f"{name}: expected a binary mask (0/1 or bool), found values {np.unique(a)[:5]}...")
+    return a.view(bool) if byte else a != 0
 
 def _pair(pred, ref):
     a, b = as_mask(pred, 'pred'), as_mask(ref, 'ref')
@@ -39,29 +43,84 @@ def volumetric_similarity(pred, ref)->float:
     return 1. if va + vb == 0 else 1. - abs(va - vb) / (va + vb)
 
 # %% ../nbs/05_metrics.ipynb #bc40f33d
-def _boundary(m:np.ndarray)->np.ndarray:
-    "Mask voxels with a background face neighbour (the array is assumed padded with background)"
-    return m & ~ndimage.binary_erosion(m, structure=ndimage.generate_binary_structure(m.ndim, 1), border_value=0)
+def _voxels(m:np.ndarray)->np.ndarray:
+    "Integer coordinates (n, ndim) of the True voxels of `m`, in C order"
+    return np.stack(np.unravel_index(np.flatnonzero(m), m.shape), axis=1)
+
+def _boundary_voxels(m:np.ndarray)->np.ndarray:
+    "Coordinates (n, ndim) of the voxels of non-empty `m` with a background face neighbour (outside the array is background), in C order"
+    c = _voxels(m)
+    lo = c.min(0)
+    box = np.zeros(tuple(c.max(0) - lo + 3), bool)  # the mask's own bounding box, with a one-voxel background margin
+    box[tuple((c - lo + 1).T)] = True
+    core = (slice(1, -1),)*m.ndim
+    interior = box[core].copy()
+    for ax in range(m.ndim):  # a voxel is interior when both face neighbours along every axis are in the mask
+        for side in (slice(None, -2), slice(2, None)): interior &= box[core[:ax] + (side,) + core[ax + 1:]]
+    return _voxels(box[core] & ~interior) + lo
+
+def _edt_length(offsets:np.ndarray, spacing:np.ndarray)->np.ndarray:
+    "Lengths (mm) of integer voxel offsets (n, ndim), rounded exactly as `ndimage.distance_transform_edt` rounds them"
+    t = offsets.astype(np.float64) * spacing
+    t *= t
+    d = t[:, 0].copy()
+    for ax in range(1, t.shape[1]): d += t[:, ax]
+    return np.sqrt(d)
+
+_TIE = 1e-9  # relative margin within which voxels count as equally near
+_BOX_PER_BOUNDARY = 16  # below this many box voxels per boundary voxel the transform is cheaper than the tree
+
+def _directed_tree(src:np.ndarray, dst:np.ndarray, spacing:np.ndarray)->np.ndarray|None:
+    "Distance (mm) from each voxel of `src` to the nearest of `dst`, found with a k-d tree; None if equally near voxels round differently"
+    tree = cKDTree(dst * spacing)
+    q = src * spacing
+    k = min(2, len(dst))
+    dist, idx = tree.query(q, k=k)
+    if k == 1: return _edt_length(src - dst[idx], spacing)
+    d = _edt_length(src - dst[idx[:, 0]], spacing)
+    tie = np.flatnonzero(dist[:, 1] <= dist[:, 0] * (1 + _TIE))  # a second voxel as near as the first: collect all of them
+    if len(tie):
+        near = tree.query_ball_point(q[tie], dist[tie, 0] * (1 + _TIE))
+        n = np.fromiter(map(len, near), np.intp, len(near))
+        cand = _edt_length(np.repeat(src[tie], n, axis=0) - dst[np.concatenate(near).astype(np.intp)], spacing)
+        start = np.cumsum(n) - n
+        if not np.array_equal(np.minimum.reduceat(cand, start), np.maximum.reduceat(cand, start)): return None
+    return d
+
+def _directed_edt(src:np.ndarray, dst:np.ndarray, spacing:np.ndarray, lo:np.ndarray, shape:tuple)->np.ndarray:
+    "The same distances, read from a Euclidean distance transform of everything but `dst` over the box at `lo` of `shape`"
+    free = np.ones(shape, bool)
+    free[tuple((dst - lo).T)] = False
+    return ndimage.distance_transform_edt(free, sampling=spacing)[tuple((src - lo).T)]
+
+def _spacing(spacing, ndim:int)->np.ndarray:
+    sp = np.array([float(s) for s in spacing])
+    if len(sp) != ndim: raise ValueError(f"spacing {tuple(sp)} must give one voxel size per axis of the {ndim}D masks")
+    return sp
+
+def _surface_distances(a:np.ndarray, b:np.ndarray, sp:np.ndarray, method:str='auto')->tuple:
+    if not a.any() or not b.any(): raise ValueError("surface distances need two non-empty masks")
+    pa, pb = _boundary_voxels(a), _boundary_voxels(b)
+    lo = np.minimum(pa.min(0), pb.min(0))
+    shape = tuple(int(n) for n in np.maximum(pa.max(0), pb.max(0)) - lo + 1)
+    if method == 'auto': method = 'edt' if math.prod(shape) < _BOX_PER_BOUNDARY * (len(pa) + len(pb)) else 'tree'
+    d_ab = _directed_tree(pa, pb, sp) if method == 'tree' else None
+    d_ba = _directed_tree(pb, pa, sp) if method == 'tree' else None
+    if d_ab is None: d_ab = _directed_edt(pa, pb, sp, lo, shape)
+    if d_ba is None: d_ba = _directed_edt(pb, pa, sp, lo, shape)
+    return d_ab, d_ba
 
 def surface_distances(pred, ref, spacing)->tuple:
-    "Distances (mm) from each boundary voxel of `pred` to the boundary of `ref`, and from `ref`'s to `pred`'s"
+    "Distances (mm) from each boundary voxel of `pred` (in C order) to the boundary of `ref`, and from `ref`'s to `pred`'s"
     a, b = _pair(pred, ref)
-    spacing = tuple(float(s) for s in spacing)
-    if len(spacing) != a.ndim: raise ValueError(f"spacing {spacing} must give one voxel size per axis of the {a.ndim}D masks")
-    if not a.any() or not b.any(): raise ValueError("surface distances need two non-empty masks")
-    idx = np.argwhere(a | b)
-    box = tuple(slice(lo, hi + 1) for lo, hi in zip(idx.min(0), idx.max(0)))
-    a, b = (np.pad(m[box], 1) for m in (a, b))
-    ba, bb = _boundary(a), _boundary(b)
-    d_ab = ndimage.distance_transform_edt(~bb, sampling=spacing)[ba]
-    d_ba = ndimage.distance_transform_edt(~ba, sampling=spacing)[bb]
-    return d_ab, d_ba
+    return _surface_distances(a, b, _spacing(spacing, a.ndim))
 
 def _hd(pred, ref, spacing, q):
     a, b = _pair(pred, ref)
+    sp = _spacing(spacing, a.ndim)
     if not a.any() and not b.any(): return 0.
     if not a.any() or not b.any(): return float('inf')
-    d_ab, d_ba = surface_distances(a, b, spacing)
+    d_ab, d_ba = _surface_distances(a, b, sp)
     return float(max(np.percentile(d_ab, q), np.percentile(d_ba, q)))
 
 def hd95(pred, ref, spacing)->float:

@@ -5,7 +5,7 @@
 # %% ../nbs/04_train.ipynb #084cf7b5
 from __future__ import annotations
 import json, random, time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from bisect import bisect_right
 from functools import partial
 from pathlib import Path
@@ -24,7 +24,7 @@ from fastcore.foundation import L
 from .core import (RunConfig, InvalidInputError, atomic_write, save_json, load_json, seed_everything, default_device,
                            get_profile, scale_milestones)
 from .model import FCDenseNet
-from .data import read_cohort, slice_dls
+from .data import read_cohort, slice_dls, training_spacing
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'synth_slices', 'synth_dls', 'step_lr', 'run_epoch', 'StepSchedule', 'DiceMetric', 'augment_grid',
@@ -302,6 +302,7 @@ def train(data, # cohort folder (subjects.csv + one folder per subject)
     if resume:
         if not (out/'config.json').exists(): raise InvalidInputError(out/'config.json', 'the configuration of the run to resume', 'no such file')
         saved, run = RunConfig.load(out/'config.json'), load_json(out/'run.json')
+        if cfg is not None and cfg.spacing is None: cfg = replace(cfg, spacing=saved.spacing) # training fills it in
         if cfg is not None and cfg != saved: raise ValueError(f"{out/'config.json'}: resuming needs the run's own configuration, found a different one")
         if epochs is not None and epochs != saved.epochs: raise ValueError(f"{out/'config.json'}: the run has {saved.epochs} epochs, found epochs={epochs}")
         cfg, train_ids, valid_ids = saved, run['train'], run['valid']
@@ -314,6 +315,9 @@ def train(data, # cohort folder (subjects.csv + one folder per subject)
     elif train_ids is None: train_ids = [s.id for s in subjects if s.id not in valid_ids]
     elif valid_ids is None: valid_ids = [s.id for s in subjects if s.id not in train_ids]
     if not resume:
+        if cfg.spacing is None: # the voxel size inference will resample new scans to
+            by_id = {s.id: s for s in subjects}
+            cfg = replace(cfg, spacing=training_spacing([by_id[i] for i in train_ids if i in by_id]))
         cfg.save(out/'config.json')
         save_json(dict(data=str(Path(data).resolve()), train=list(train_ids), valid=list(valid_ids),
                        profile=asdict(get_profile(cfg.profile))), out/'run.json')

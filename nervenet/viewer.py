@@ -7,23 +7,37 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 import nibabel as nib
+from .data import to_canonical, canonical_spacing, reorientation
 import matplotlib.pyplot as plt
 from matplotlib.colors import ListedColormap
 
 # %% auto #0
-__all__ = ['as_array', 'draw_slice', 'pick_slices', 'show_slices', 'SliceViewer']
+__all__ = ['as_array', 'canonical_layers', 'draw_slice', 'pick_slices', 'show_slices', 'SliceViewer']
 
 # %% ../nbs/09_viewer.ipynb #f5527818
 _RED = ListedColormap([(0, 0, 0, 0), (1, 0.15, 0.1, 1)])
 
 def as_array(x)->np.ndarray|None:
-    "The voxel array of a NIfTI image, a path to one, or an array (None stays None)"
+    "The voxel array of a NIfTI image or a path to one (in the canonical layout: slices last), or an array (None stays None)"
     if x is None: return None
     if isinstance(x, (str, Path)): x = nib.load(x)
-    if isinstance(x, nib.spatialimages.SpatialImage): return np.asanyarray(x.dataobj)
+    if isinstance(x, nib.spatialimages.SpatialImage): return np.asanyarray(to_canonical(x)[0].dataobj)
     return np.asarray(x)
 
-def _spacing(img): return tuple(float(s) for s in img.header.get_zooms()[:3]) if isinstance(img, nib.spatialimages.SpatialImage) else (1., 1., 1.)
+def _spacing(img): return canonical_spacing(img) if isinstance(img, nib.spatialimages.SpatialImage) else (1., 1., 1.)
+
+def canonical_layers(image, # T2 image (NIfTI, path or array)
+                     *layers, # masks or maps on the image's grid (NIfTI, paths, arrays or None)
+                    )->tuple:
+    "(arrays of `image` and `layers` in the image's canonical layout, voxel spacing); arrays are reoriented like the image"
+    if isinstance(image, (str, Path)): image = nib.load(image)
+    if not isinstance(image, nib.spatialimages.SpatialImage): return tuple(map(as_array, (image, *layers))), (1., 1., 1.)
+    ro = reorientation(image, warn=False)
+    def conv(x):
+        if x is None: return None
+        if isinstance(x, (str, Path)): x = nib.load(x)
+        return ro.to_canonical(np.asanyarray(x.dataobj) if isinstance(x, nib.spatialimages.SpatialImage) else np.asarray(x))
+    return tuple(map(conv, (image, *layers))), canonical_spacing(image)
 
 def draw_slice(ax, k:int, image=None, pred=None, ref=None, uncertainty=None, spacing=(1., 1., 1.),
                alpha:float=0.45, # opacity of the prediction fill
@@ -64,8 +78,7 @@ def show_slices(image, # T2 image (NIfTI, path or array)
                 size:float=2.6, # panel size, inches
                 title:str|None=None):
     "A row of slices with the overlays that are given; returns the figure"
-    spacing = _spacing(image)
-    image, pred, ref, uncertainty = map(as_array, (image, pred, ref, uncertainty))
+    (image, pred, ref, uncertainty), spacing = canonical_layers(image, pred, ref, uncertainty)
     slices = pick_slices(n, pred, ref, n_slices=image.shape[2]) if slices is None else list(slices)
     vmax = float(np.percentile(image, 99.5))
     fig, axs = plt.subplots(1, len(slices), figsize=(size*len(slices), size*image.shape[1]*spacing[1]/(image.shape[0]*spacing[0]) + 0.4), squeeze=False)
@@ -79,12 +92,12 @@ class SliceViewer:
     "Slice-by-slice viewer of a scan with prediction, reference and uncertainty overlays (ipywidgets)"
     def __init__(self, image, pred=None, ref=None, uncertainty=None, slice:int|None=None, size:float=5.):
         import ipywidgets as w
-        self.spacing = _spacing(image)
-        self.layers = {k: v for k, v in zip(('image', 'prediction', 'reference', 'uncertainty'), map(as_array, (image, pred, ref, uncertainty)))
+        arrays, self.spacing = canonical_layers(image, pred, ref, uncertainty)
+        self.layers = {k: v for k, v in zip(('image', 'prediction', 'reference', 'uncertainty'), arrays)
                        if v is not None}
         self.vmax, self.size = float(np.percentile(self.layers['image'], 99.5)), size
         nz = self.layers['image'].shape[2]
-        start = slice if slice is not None else pick_slices(3, pred, ref, n_slices=nz)[1 if nz > 1 else 0]
+        start = slice if slice is not None else pick_slices(3, self.layers.get('prediction'), self.layers.get('reference'), n_slices=nz)[1 if nz > 1 else 0]
         self.slider = w.IntSlider(value=start, min=0, max=nz - 1, description='slice', continuous_update=True)
         self.toggles = {k: w.ToggleButton(value=True, description=k, layout=w.Layout(width='auto')) for k in self.layers}
         self.out = w.Output()
