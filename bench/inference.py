@@ -13,7 +13,9 @@ import copy, time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 import benchlib as bl
+import numpy as np, nibabel as nib
 from nervenet.model import fcdensenet_paper, n_params
+from nervenet.inference import predict_volume, inference_dtype, default_batch_size
 
 def add_args(p):
     p.add_argument('--slices', type=int, default=60, help='slices in the volume')
@@ -161,6 +163,19 @@ def main():
           + (f"; H200 goal <= 20 ms: {'met' if target['ms_met'] else 'missed'}" if cuda else ''))
     if why: print('why:', why)
 
+    # what a user gets: the library's predict_volume on a NIfTI stack (z-score, crop, batches, defaults), same model and device
+    img = nib.Nifti1Image(vol[:, 0].permute(1, 2, 0).cpu().numpy(), np.diag([-0.52, -0.52, 4.4, 1.]))
+    def run_lib(): predict_volume(model, img, H, dev)
+    run_lib()
+    t_lib = bl.summary(bl.timeit(run_lib, dev, a.repeats, warmup=0))
+    lib_dtype = inference_dtype(dev)
+    library = dict(name=f"nervenet.inference.predict_volume (precision 'auto' = {'bf16' if lib_dtype is not None else 'fp32'}, "
+                        f"batch {default_batch_size(dev)}{', channels_last' if lib_dtype is not None or cuda else ''}, eager)",
+                   ms_per_volume=t_lib['best']*1e3, ms_median=t_lib['median']*1e3, speedup_vs_baseline=t_naive['best']/t_lib['best'],
+                   fraction_of_limit=flops_vol/t_lib['best']/mm['bf16' if lib_dtype is not None and 'bf16' in mm else 'fp32'])
+    print(f"library ({library['name']}): {t_lib['best']*1e3:,.0f} ms per volume, {library['speedup_vs_baseline']:.1f}x the baseline, "
+          f"{library['fraction_of_limit']:.1%} of the matmul limit")
+
     rec = dict(name='inference', env=env,
                config=dict(slices=S, size=H, batch=batch, naive_slices=n_naive, probe_slices=n_probe, repeats=a.repeats,
                            bf16=bf16, compile=a.compile),
@@ -175,7 +190,7 @@ def main():
                               compile=chosen['compile'], max_prob_diff_vs_fp32=max_diff),
                variants=[dict(name=v['name'], ms_per_volume=v['time']['best']*1e3, ms_median=v['time']['median']*1e3,
                               first_call_s=v['first_call_s'], scaled_from_slices=n_probe, batch=v['batch']) for v in variants],
-               speedup=speedup, limit=f'{limit_key} matmul', fraction_of_limit=frac,
+               library=library, speedup=speedup, limit=f'{limit_key} matmul', fraction_of_limit=frac,
                fraction_of_fp32_limit=achieved/mm['fp32'], target=target, breakdown=bd, why=why)
     bl.finish('inference', rec, a)
 

@@ -19,27 +19,55 @@ from .data import (load_nifti, as_image, preprocess, uncrop, voxel_spacing, reor
                            check_spacing, inplane_shape, resample_inplane, read_dicom_series, dicom_files)
 
 # %% auto #0
-__all__ = ['predict_volume', 'covering_crop', 'MCPrediction', 'slice_uncertainty', 'predict_volume_mc', 'nerve_components',
-           'remove_false_positives', 'mask_image', 'nerve_mask', 'segment', 'nifti_inputs', 'output_names',
-           'segment_files']
+__all__ = ['inference_dtype', 'default_batch_size', 'predict_volume', 'covering_crop', 'MCPrediction', 'slice_uncertainty',
+           'predict_volume_mc', 'nerve_components', 'remove_false_positives', 'mask_image', 'nerve_mask', 'segment',
+           'nifti_inputs', 'output_names', 'segment_files']
 
 # %% ../nbs/06_inference.ipynb #d7b7f5a9
+def _cpu_bf16()->bool:
+    "Whether this CPU has native bf16 arithmetic (AVX512-BF16 or AMX)"
+    try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except Exception: return False
+
+def inference_dtype(device, # the device inference runs on
+                    precision:str='auto', # 'auto', 'fp32', 'bf16' or 'fp16'
+                   )->torch.dtype|None:
+    "The autocast type for inference on `device` (None: fp32); 'auto' is bf16 where the device has native bf16 arithmetic"
+    device = torch.device(device)
+    if precision == 'auto':
+        if device.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+        return torch.bfloat16 if device.type == 'cpu' and _cpu_bf16() else None
+    types = dict(fp32=None, bf16=torch.bfloat16, fp16=torch.float16)
+    if precision not in types: raise ValueError(f"precision must be 'auto', 'fp32', 'bf16' or 'fp16', found {precision!r}")
+    return types[precision]
+
+def default_batch_size(device)->int:
+    "Slices per forward pass: 1 on a CPU, 64 on a GPU"
+    return 1 if torch.device(device).type == 'cpu' else 64
+
 def _dropout_layers(model): return [m for m in model.modules() if isinstance(m, nn.modules.dropout._DropoutNd)]
 
-def _slice_probs(model, x:np.ndarray, device, batch_size:int, mc_samples:int):
+def _slice_probs(model, x:np.ndarray, device, batch_size:int|None, mc_samples:int, precision:str='auto'):
     "Nerve probability (and its Monte-Carlo std) of every axial slice of the preprocessed stack `x` (X, Y, Z)"
     was_training = model.training
     model.eval()
     drops = _dropout_layers(model) if mc_samples > 0 else []
     for m in drops: m.train()
     n = max(1, mc_samples)
+    device = torch.device(device)
+    dtype, batch_size = inference_dtype(device, precision), batch_size or default_batch_size(device)
+    fmt = torch.channels_last if dtype is not None or device.type == 'cuda' else torch.contiguous_format
+    if fmt == torch.channels_last: model.to(memory_format=fmt) # the same weights, laid out for the fast convolutions
     xs = torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)[:, None]))  # (Z, 1, X, Y)
     mean, std = np.zeros((x.shape[2], *x.shape[:2]), np.float32), np.zeros((x.shape[2], *x.shape[:2]), np.float32)
+    def probs(xb):
+        with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None): logits = model(xb)
+        return torch.softmax(logits.float(), 1)[:, 1]
     try:
         with torch.inference_mode():
             for i in range(0, len(xs), batch_size):
-                xb = xs[i:i+batch_size].to(device)
-                ps = torch.stack([torch.softmax(model(xb).float(), 1)[:, 1] for _ in range(n)])
+                xb = xs[i:i+batch_size].to(device).contiguous(memory_format=fmt)
+                ps = torch.stack([probs(xb) for _ in range(n)])
                 mean[i:i+batch_size] = ps.mean(0).cpu().numpy()
                 if n > 1: std[i:i+batch_size] = ps.std(0, unbiased=False).cpu().numpy()
     finally:
@@ -50,15 +78,16 @@ def predict_volume(model:nn.Module, # network mapping (B, 1, H, W) slices to (B,
                    img:nib.Nifti1Image, # T2 stack (or a path to one), in any orientation
                    crop:int|None, # in-plane size the network was trained on, pixels; None: the whole slice
                    device=None, # cuda, mps or cpu; None: the best available
-                   batch_size:int=16, # slices per forward pass
+                   batch_size:int|None=None, # slices per forward pass; None: 1 on a CPU, 64 on a GPU
                    mc_samples:int=0, # Monte-Carlo dropout samples; 0: one deterministic pass
                    spacing=None, # voxel size (mm) the network was trained on (`RunConfig.spacing`); None: no resampling
                    name=None, # the scan's name in warnings; default: its file name
+                   precision:str='auto', # 'auto' (bf16 where the device has it, else fp32), 'fp32', 'bf16' or 'fp16'
                   )->np.ndarray:
     "Nerve probability (float32) on the grid of `img`"
-    return _predict(model, img, crop, device, batch_size, mc_samples, spacing, name)[0]
+    return _predict(model, img, crop, device, batch_size, mc_samples, spacing, name, precision)[0]
 
-def _predict(model, img, crop, device, batch_size, mc_samples, spacing=None, name=None):
+def _predict(model, img, crop, device, batch_size, mc_samples, spacing=None, name=None, precision='auto'):
     "Mean and std of the nerve probability on `img`'s grid: canonical layout, in-plane resampling, crop, network, and back"
     img = as_image(img)
     device = default_device(device)
@@ -69,7 +98,7 @@ def _predict(model, img, crop, device, batch_size, mc_samples, spacing=None, nam
         size = inplane_shape(can.shape, voxel_spacing(can), spacing)
         arr = resample_inplane(arr, size)
     x, box = preprocess(arr, crop or covering_crop(arr.shape, 2**getattr(model, 'depth', 4)))
-    mean, std = _slice_probs(model, x, device, batch_size, mc_samples)
+    mean, std = _slice_probs(model, x, device, batch_size, mc_samples, precision)
     mean, std = uncrop(mean, box), uncrop(std, box)
     if tuple(size) != tuple(can.shape[:2]): # back onto the scan's own in-plane grid
         mean, std = resample_inplane(mean, can.shape[:2]).clip(0, 1), resample_inplane(std, can.shape[:2]).clip(0, None)
@@ -99,16 +128,17 @@ def slice_uncertainty(prob:np.ndarray, std:np.ndarray, spacing, std_threshold:fl
     df['review'] = df.index.isin(top)
     return df
 
-def predict_volume_mc(model:nn.Module, img:nib.Nifti1Image, crop:int, mc_samples:int=10, device=None, batch_size:int=16,
+def predict_volume_mc(model:nn.Module, img:nib.Nifti1Image, crop:int, mc_samples:int=10, device=None, batch_size:int|None=None,
                       std_threshold:float=0.1, # a voxel with a larger std is "uncertain"
                       n_review:int=3, # slices flagged for a human review
                       spacing=None, # voxel size (mm) the network was trained on; None: no resampling
                       name=None, # the scan's name in warnings
+                      precision:str='auto', # as for `predict_volume`
                      )->MCPrediction:
     "Monte-Carlo dropout prediction of `img` with per-voxel std and per-slice uncertainty (slices of the acquisition)"
     if mc_samples < 2: raise ValueError(f"mc_samples must be at least 2 for an uncertainty, found {mc_samples}")
     img = as_image(img)
-    prob, std = _predict(model, img, crop, device, batch_size, mc_samples, spacing, name)
+    prob, std = _predict(model, img, crop, device, batch_size, mc_samples, spacing, name, precision)
     ro = reorientation(img, warn=False)
     return MCPrediction(prob, std, slice_uncertainty(ro.to_canonical(prob), ro.to_canonical(std), canonical_spacing(img), std_threshold, n_review))
 
@@ -177,12 +207,14 @@ def segment(img:nib.Nifti1Image, # T2 stack (or a path to one)
             device=None, # cuda, mps or cpu; None: the best available
             postprocess:bool=True, # remove components that are not part of the nerve tree
             threshold:float=0.5, # probability above which a voxel is nerve
-            batch_size:int=16, # slices per forward pass
+            batch_size:int|None=None, # slices per forward pass; None: 1 on a CPU, 64 on a GPU
             spacing=None, # voxel size (mm) the network was trained on; None: no resampling
+            precision:str='auto', # 'auto' (bf16 where the device has it, else fp32), 'fp32', 'bf16' or 'fp16'
            )->nib.Nifti1Image:
     "uint8 nerve mask of `img` with its affine and header"
     img = as_image(img)
-    return mask_image(nerve_mask(predict_volume(model, img, crop, device, batch_size, spacing=spacing), img, threshold, postprocess), img)
+    prob = predict_volume(model, img, crop, device, batch_size, spacing=spacing, precision=precision)
+    return mask_image(nerve_mask(prob, img, threshold, postprocess), img)
 
 # %% ../nbs/06_inference.ipynb #82e3b0b9
 def _stem(p:Path)->str: return p.name[:-7] if p.name.endswith('.nii.gz') else p.name[:-4] if p.name.endswith('.nii') else p.stem
@@ -223,7 +255,8 @@ def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding
                   postprocess:bool=True, # remove components that are not part of the nerve tree
                   mc_samples:int=0, # Monte-Carlo dropout samples; > 1 also writes probability and uncertainty
                   threshold:float=0.5, # probability above which a voxel is nerve
-                  batch_size:int=16, # slices per forward pass
+                  batch_size:int|None=None, # slices per forward pass; None: 1 on a CPU, 64 on a GPU
+                  precision:str='auto', # 'auto' (bf16 where the device has it, else fp32), 'fp32', 'bf16' or 'fp16'
                  )->int:
     "Segment every input into `outdir`; returns 0 when all succeeded, else 1 (the exit code of `nervenet segment`)"
     from nervenet.train import load_checkpoint
@@ -251,9 +284,9 @@ def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding
                 img = read_dicom_series(f)
             else: img = load_nifti(f, kind='image')
             if mc_samples:
-                mc = predict_volume_mc(model, img, cfg.crop, mc_samples, dev, batch_size, spacing=cfg.spacing, name=str(f))
+                mc = predict_volume_mc(model, img, cfg.crop, mc_samples, dev, batch_size, spacing=cfg.spacing, name=str(f), precision=precision)
                 prob = mc.prob
-            else: prob = predict_volume(model, img, cfg.crop, dev, batch_size, spacing=cfg.spacing, name=str(f))
+            else: prob = predict_volume(model, img, cfg.crop, dev, batch_size, spacing=cfg.spacing, name=str(f), precision=precision)
             mask = nerve_mask(prob, img, threshold, postprocess)
             if dicom: _save(img, t2_out, overwrite) # the converted series: the image the mask is aligned with
             _save(mask_image(mask, img), out, overwrite)
