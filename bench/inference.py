@@ -15,7 +15,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import benchlib as bl
 import numpy as np, nibabel as nib
 from nervenet.model import fcdensenet_paper, n_params
-from nervenet.inference import predict_volume, inference_dtype, default_batch_size
+from nervenet.inference import predict_volume, inference_dtype, default_batch_size, CompiledNet
 
 def add_args(p):
     p.add_argument('--slices', type=int, default=60, help='slices in the volume')
@@ -175,6 +175,14 @@ def main():
                    fraction_of_limit=flops_vol/t_lib['best']/mm['bf16' if lib_dtype is not None and 'bf16' in mm else 'fp32'])
     print(f"library ({library['name']}): {t_lib['best']*1e3:,.0f} ms per volume, {library['speedup_vs_baseline']:.1f}x the baseline, "
           f"{library['fraction_of_limit']:.1%} of the matmul limit")
+    if a.compile != 'off': # the same with `compile=True` (`nervenet segment --compile`): CompiledNet around the model
+        cnet = CompiledNet(copy.deepcopy(model), dev)
+        t0 = time.perf_counter(); predict_volume(cnet, img, H, dev); bl.sync(dev); first = time.perf_counter() - t0
+        t_c = bl.summary(bl.timeit(lambda: predict_volume(cnet, img, H, dev), dev, a.repeats, warmup=0))
+        library['compiled'] = dict(ms_per_volume=t_c['best']*1e3, ms_median=t_c['median']*1e3, first_call_s=first,
+                                   speedup_vs_baseline=t_naive['best']/t_c['best'], failed=cnet.failed)
+        print(f"library compiled (CompiledNet): {t_c['best']*1e3:,.0f} ms per volume (first call, compiling, {first:.1f} s), "
+              f"{t_naive['best']/t_c['best']:.1f}x the baseline" + (f"; compile failed: {cnet.failed}" if cnet.failed else ''))
 
     rec = dict(name='inference', env=env,
                config=dict(slices=S, size=H, batch=batch, naive_slices=n_naive, probe_slices=n_probe, repeats=a.repeats,

@@ -30,7 +30,7 @@ def _crossval(a):
 def _segment(a):
     from nervenet.inference import segment_files
     return segment_files(a.inputs, a.output, a.model, overwrite=a.overwrite, device=a.device,
-                         postprocess=not a.no_postprocess, mc_samples=a.mc)
+                         postprocess=not a.no_postprocess, mc_samples=a.mc, precision=a.precision, compile=a.compile)
 
 def _measure(a):
     from nervenet.biomarkers import measure_files
@@ -67,6 +67,8 @@ def make_parser()->argparse.ArgumentParser:
     s.add_argument('--model', required=True, help='checkpoint file (.pt) written by nervenet train or crossval')
     s.add_argument('--no-postprocess', action='store_true', help='keep every segmented component')
     s.add_argument('--mc', type=int, default=0, help='Monte-Carlo dropout samples for uncertainty (default: 0 = off)')
+    s.add_argument('--precision', default='auto', choices=['auto', 'fp32', 'bf16', 'fp16'], help='arithmetic (default: auto = bf16 where the device has it)')
+    s.add_argument('--compile', action='store_true', help='torch.compile the network once for all inputs (faster from the second scan on)')
     _overwrite(s); _device(s); s.set_defaults(func=_segment)
     s = sub.add_parser('measure', help='clinical read-outs from a T2 scan and a nerve mask', description='Nerve volume, CSA along the nerve, signal intensity and lesion burden.')
     s.add_argument('t2', help='T2 NIfTI'); s.add_argument('mask', help='nerve mask NIfTI'); s.add_argument('-o', '--output', required=True, help='output folder')

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_inference.ipynb #6708972b
 from __future__ import annotations
-import sys, time
+import sys, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -19,9 +19,9 @@ from .data import (load_nifti, as_image, preprocess, uncrop, voxel_spacing, reor
                            check_spacing, inplane_shape, resample_inplane, read_dicom_series, dicom_files)
 
 # %% auto #0
-__all__ = ['inference_dtype', 'default_batch_size', 'predict_volume', 'covering_crop', 'MCPrediction', 'slice_uncertainty',
-           'predict_volume_mc', 'nerve_components', 'remove_false_positives', 'mask_image', 'nerve_mask', 'segment',
-           'nifti_inputs', 'output_names', 'segment_files']
+__all__ = ['inference_dtype', 'default_batch_size', 'predict_volume', 'covering_crop', 'CompiledNet', 'MCPrediction',
+           'slice_uncertainty', 'predict_volume_mc', 'nerve_components', 'remove_false_positives', 'mask_image',
+           'nerve_mask', 'segment', 'nifti_inputs', 'output_names', 'segment_files']
 
 # %% ../nbs/06_inference.ipynb #d7b7f5a9
 def _cpu_bf16()->bool:
@@ -67,7 +67,10 @@ def _slice_probs(model, x:np.ndarray, device, batch_size:int|None, mc_samples:in
         with torch.inference_mode():
             for i in range(0, len(xs), batch_size):
                 xb = xs[i:i+batch_size].to(device).contiguous(memory_format=fmt)
-                ps = torch.stack([probs(xb) for _ in range(n)])
+                k = len(xb)
+                if getattr(model, 'static_batch', False) and k < batch_size: # a compiled network: one shape, no recompiling
+                    xb = torch.cat([xb, xb.new_zeros(batch_size - k, *xb.shape[1:])]).contiguous(memory_format=fmt)
+                ps = torch.stack([probs(xb)[:k] for _ in range(n)])
                 mean[i:i+batch_size] = ps.mean(0).cpu().numpy()
                 if n > 1: std[i:i+batch_size] = ps.std(0, unbiased=False).cpu().numpy()
     finally:
@@ -108,6 +111,30 @@ def covering_crop(shape, multiple:int=16)->int:
     "The smallest multiple of `multiple` that covers both in-plane sizes of `shape`"
     return int(np.ceil(max(shape[:2]) / multiple) * multiple)
 
+# %% ../nbs/06_inference.ipynb #d6d9f9a9
+class CompiledNet(nn.Module):
+    "`model` compiled with `torch.compile` for inference (frozen weights on a CPU, CUDA graphs on a GPU); eager if that fails"
+    static_batch = True # `predict_volume` pads the last batch, so the compiled graph sees one shape
+    def __init__(self, model:nn.Module, # the trained network
+                 device=None, # cuda, mps or cpu; None: the best available
+                 compiler=torch.compile, # the compile function (another backend, or a stand-in in tests)
+                ):
+        super().__init__()
+        self.device = default_device(device)
+        self.net, self.depth, self.failed = model.to(self.device).eval(), getattr(model, 'depth', 4), None
+        # kept outside the module's children: the compiled wrapper shares `net`'s weights and must not save them twice
+        self.__dict__['_fn'] = compiler(self.net, mode='reduce-overhead' if self.device.type == 'cuda' else None, dynamic=False)
+
+    def forward(self, x):
+        if self.failed is None:
+            try:
+                if x.device.type != 'cpu': return self._fn(x)
+                with torch._inductor.config.patch(freezing=True): return self._fn(x)
+            except Exception as e:
+                self.failed = f"{type(e).__name__}: {' '.join(str(e).split())[:200]}"
+                warnings.warn(f"torch.compile failed, running the network eagerly ({self.failed})", RuntimeWarning, stacklevel=2)
+        return self.net(x)
+
 # %% ../nbs/06_inference.ipynb #9180194a
 @dataclass
 class MCPrediction:
@@ -137,6 +164,7 @@ def predict_volume_mc(model:nn.Module, img:nib.Nifti1Image, crop:int, mc_samples
                      )->MCPrediction:
     "Monte-Carlo dropout prediction of `img` with per-voxel std and per-slice uncertainty (slices of the acquisition)"
     if mc_samples < 2: raise ValueError(f"mc_samples must be at least 2 for an uncertainty, found {mc_samples}")
+    if isinstance(model, CompiledNet): raise ValueError("Monte-Carlo dropout needs the eager network (its dropout is switched on), not a CompiledNet")
     img = as_image(img)
     prob, std = _predict(model, img, crop, device, batch_size, mc_samples, spacing, name, precision)
     ro = reorientation(img, warn=False)
@@ -257,6 +285,7 @@ def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding
                   threshold:float=0.5, # probability above which a voxel is nerve
                   batch_size:int|None=None, # slices per forward pass; None: 1 on a CPU, 64 on a GPU
                   precision:str='auto', # 'auto' (bf16 where the device has it, else fp32), 'fp32', 'bf16' or 'fp16'
+                  compile:bool=False, # `torch.compile` the network once for all inputs (`CompiledNet`); not with `mc_samples`
                  )->int:
     "Segment every input into `outdir`; returns 0 when all succeeded, else 1 (the exit code of `nervenet segment`)"
     from nervenet.train import load_checkpoint
@@ -268,6 +297,7 @@ def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding
     try:
         dev = default_device(device)
         model, cfg = load_checkpoint(model_path, device=dev)
+        if compile and not mc_samples: model = CompiledNet(model, dev)
     except Exception as e:
         print(f"error: {model_path}: cannot load the model: {_one_line(e)}", file=sys.stderr)
         return 1
