@@ -87,5 +87,4 @@ def main(argv:list|None=None)->int:
     return int(res or 0)
 
 # %% ../nbs/10_cli.ipynb #7e8fddf2
-#| eval: false
-if __name__ == '__main__': sys.exit(main()) # `python -m nervenet.cli`; not run in the notebook
+if __name__ == '__main__' and '__file__' in globals(): sys.exit(main()) # `python -m nervenet.cli` (a notebook has no __file__)

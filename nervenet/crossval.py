@@ -437,10 +437,11 @@ def plot_overlays(out, data=None, results:pd.DataFrame|None=None):
     for j, (name, row) in enumerate(picks.items()):
         s = subjects[row.subject]
         t2 = s.load_t2()
-        gt, pred = _arr(s.load_consensus(t2)), _arr(nib.load(out/f'fold-{row.fold}'/'pred-raw'/f'{s.id}.nii.gz'))
+        ro = reorientation(t2, warn=False) # the acquisition's slices, whatever the file's layout
+        gt, pred = (ro.to_canonical(a) for a in (_arr(s.load_consensus(t2)), _arr(nib.load(out/f'fold-{row.fold}'/'pred-raw'/f'{s.id}.nii.gz'))))
         area = gt.sum((0, 1)) if gt.any() else pred.sum((0, 1))
         z = int(np.argmax(area))
-        img = _arr(t2)[:, :, z]
+        img = ro.to_canonical(_arr(t2))[:, :, z]
         hd = res.value[(res.subject == s.id) & (res.comparison == 'Auto-GT') & (res.metric == 'hd95') & ~res.postprocessed].iloc[0]
         h = overlay_contours(axs[0, j], img, {'Auto': pred[:, :, z], 'consensus': gt[:, :, z]}, colors=['#3ddc3d', '#3d7bff'],
                              title=f"{name}: {s.id} ({s.cohort}, {s.location}), slice {z}\nDice {row.value:.3f}, HD95 {hd:.1f} mm")
