@@ -45,10 +45,10 @@ class AfterAugment(Callback):
         bl.sync(self.device)
         self.t = time.perf_counter()
 
-def measure(profile:str, device, n_batches:int, n_valid_batches:int, compile:bool)->dict:
+def measure(profile:str, device, n_batches:int, n_valid_batches:int, compile:bool, cpu_bf16:bool=False)->dict:
     "Time `n_batches` training and `n_valid_batches` validation batches of the `profile` crop and batch size"
     p = get_profile(profile)
-    cfg = RunConfig.from_profile(profile, device=str(device), compile=compile)
+    cfg = RunConfig.from_profile(profile, device=str(device), compile=compile, cpu_bf16=cpu_bf16)
     bs = cfg.batch_size
     x, y = synth_slices((n_batches + n_valid_batches)*bs, cfg.crop, seed=0)
     n_tr = n_batches*bs
@@ -74,7 +74,7 @@ def measure(profile:str, device, n_batches:int, n_valid_batches:int, compile:boo
     bottleneck = max(parts, key=parts.get)
     return dict(profile=profile, crop=cfg.crop, batch_size=bs, batches_timed=len(warm), first_batch_s=sum(tr[0][k] for k in ('data', 'aug', 'step')),
                 mixed_precision=bool(cfg.mixed_precision and device.type == 'cuda'), channels_last=bool(cfg.channels_last and device.type == 'cuda'),
-                compile=compile, seconds_per_batch=parts, seconds_per_batch_median=parts_med,
+                compile=compile, cpu_bf16=cpu_bf16 and device.type == 'cpu', seconds_per_batch=parts, seconds_per_batch_median=parts_med,
                 share={k: v/per_batch for k, v in parts.items()}, bottleneck=bottleneck,
                 train_slices_per_s=train_sps, train_slices_per_s_without_aug=bs/(parts['data'] + parts['step']),
                 valid_slices_per_s=valid_sps, epoch_s=ep_train + ep_valid, fold_100_epochs_s=fold_s,
@@ -92,8 +92,11 @@ def main():
     env = bl.environment(dev)
     print('training benchmark on', bl.fmt_env(env))
     runs = {}
-    for prof, n in (('quick', a.quick_batches or (40 if cuda else 6)), ('paper', a.paper_batches or (20 if cuda else 2))):
-        r = runs[prof] = measure(prof, dev, n, 1 if not cuda else 4, a.compile)
+    plan = [(p, n, False) for p, n in (('quick', a.quick_batches or (40 if cuda else 6)), ('paper', a.paper_batches or (20 if cuda else 2)))]
+    if not cuda and bl.cpu_bf16(): plan += [(p, n, True) for p, n, _ in plan]  # RunConfig.cpu_bf16, side by side with fp32
+    for prof, n, bf in plan:
+        r = runs[prof + (', cpu_bf16' if bf else '')] = measure(prof, dev, n, 1 if not cuda else 4, a.compile, bf)
+        prof = prof + (', cpu_bf16' if bf else '')
         s = r['seconds_per_batch']
         print(f"{prof} crop {r['crop']}, batch {r['batch_size']}: {r['train_slices_per_s']:.2f} training slices/s "
               f"(data {s['data']*1e3:.1f} ms, augmentation {s['aug']*1e3:.1f} ms, model step {s['step']*1e3:.0f} ms per batch; "
@@ -102,6 +105,8 @@ def main():
               f"4-fold cross-validation {r['crossval_4_folds_s']/3600:.2f} h")
     q, pp = runs['quick'], runs['paper']
     ratio = q['train_slices_per_s']/pp['train_slices_per_s']
+    bf16_speedup = {p: runs[f'{p}, cpu_bf16']['train_slices_per_s']/runs[p]['train_slices_per_s'] for p in ('quick', 'paper') if f'{p}, cpu_bf16' in runs}
+    for p, v in bf16_speedup.items(): print(f"side by side: {p} crop, cpu_bf16 / fp32 training slices/s = {v:.2f}")
     px = (pp['crop']/q['crop'])**2
     print(f"side by side: quick-crop slices/s / paper-crop slices/s = {ratio:.1f} (pixel ratio {px:.0f})")
     goal_s = 15*60
@@ -111,7 +116,8 @@ def main():
     verdict = 'met' if target['met'] else f"{target['missed_by']:.0f}x over"
     print(f"paper cross-validation (4 folds x 100 epochs) on this device: {pp['crossval_4_folds_s']/3600:.1f} h "
           f"(H200 goal 15 min: {verdict})")
-    rec = dict(name='training', env=env, fold=FOLD, runs=runs, ratio_quick_over_paper=ratio, pixel_ratio=px, target=target)
+    rec = dict(name='training', env=env, fold=FOLD, runs=runs, ratio_quick_over_paper=ratio, pixel_ratio=px, target=target,
+               cpu_bf16_speedup=bf16_speedup)
     bl.finish('training', rec, a)
 
 if __name__ == '__main__': main()

@@ -248,6 +248,8 @@ def _check_or_write(path:Path, obj, what:str):
         if old != obj: raise ValueError(f"{path}: this folder holds another experiment ({what} differ: {old} vs {obj}); use a new output folder")
     else: save_json(obj, path)
 
+_LATER_FIELDS = dict(spacing=None, cpu_bf16=False) # RunConfig fields newer than the first result folders, and their defaults
+
 def crossval(data, # cohort folder (nervenet layout, e.g. from `nervenet.phantom.generate_cohort`)
              out, # output folder: folds, predictions, metrics and report
              profile:str='quick', # `paper`, `quick` or `tiny`
@@ -265,7 +267,8 @@ def crossval(data, # cohort folder (nervenet layout, e.g. from `nervenet.phantom
     cfg = cfg or RunConfig.from_profile(get_profile(profile), seed=seed, **({'epochs': epochs} if epochs else {}))
     if fold is not None and not 0 <= fold < folds: raise ValueError(f"fold must be in 0..{folds-1}, found {fold}")
     out.mkdir(parents=True, exist_ok=True)
-    training = {k: v for k, v in cfg.to_dict().items() if k != 'device' and not (k == 'spacing' and v is None)} # set by training
+    # fields added to RunConfig later are left out at their defaults, so that older result folders still match
+    training = {k: v for k, v in cfg.to_dict().items() if k != 'device' and not (k in _LATER_FIELDS and v == _LATER_FIELDS[k])}
     _check_or_write(out/'crossval.json', dict(profile=cfg.profile, folds=folds, seed=seed, epochs=cfg.epochs, config=training), 'settings')
     split = make_split(subjects, folds=folds, seed=seed)
     _check_or_write(out/'split.json', split, 'splits')

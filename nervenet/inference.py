@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from scipy import ndimage
 from fastprogress.fastprogress import progress_bar
-from .core import InvalidInputError, atomic_write, default_device
+from .core import InvalidInputError, atomic_write, default_device, cpu_bf16
 from .data import (load_nifti, as_image, preprocess, uncrop, voxel_spacing, reorientation, to_canonical, canonical_spacing,
                            check_spacing, inplane_shape, resample_inplane, read_dicom_series, dicom_files)
 
@@ -24,11 +24,6 @@ __all__ = ['inference_dtype', 'default_batch_size', 'predict_volume', 'covering_
            'nerve_mask', 'segment', 'nifti_inputs', 'output_names', 'segment_files']
 
 # %% ../nbs/06_inference.ipynb #d7b7f5a9
-def _cpu_bf16()->bool:
-    "Whether this CPU has native bf16 arithmetic (AVX512-BF16 or AMX)"
-    try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except Exception: return False
-
 def inference_dtype(device, # the device inference runs on
                     precision:str='auto', # 'auto', 'fp32', 'bf16' or 'fp16'
                    )->torch.dtype|None:
@@ -36,7 +31,7 @@ def inference_dtype(device, # the device inference runs on
     device = torch.device(device)
     if precision == 'auto':
         if device.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
-        return torch.bfloat16 if device.type == 'cpu' and _cpu_bf16() else None
+        return torch.bfloat16 if device.type == 'cpu' and cpu_bf16() else None
     types = dict(fp32=None, bf16=torch.bfloat16, fp16=torch.float16)
     if precision not in types: raise ValueError(f"precision must be 'auto', 'fp32', 'bf16' or 'fp16', found {precision!r}")
     return types[precision]

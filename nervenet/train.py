@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_train.ipynb #084cf7b5
 from __future__ import annotations
-import json, random, time
+import json, random, time, warnings
 from dataclasses import asdict, replace
 from bisect import bisect_right
 from functools import partial
@@ -21,16 +21,16 @@ from fastai.callback.fp16 import MixedPrecision
 from fastai.losses import CrossEntropyLossFlat
 from fastai.optimizer import Adam
 from fastcore.foundation import L
-from .core import (RunConfig, InvalidInputError, atomic_write, save_json, load_json, seed_everything, default_device,
+from .core import (RunConfig, InvalidInputError, atomic_write, save_json, load_json, seed_everything, default_device, cpu_bf16,
                            get_profile, scale_milestones)
 from .model import FCDenseNet
 from .data import read_cohort, slice_dls, training_spacing
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'synth_slices', 'synth_dls', 'step_lr', 'run_epoch', 'StepSchedule', 'DiceMetric', 'augment_grid',
-           'augment_batch', 'Augment', 'ChannelsLast', 'nerve_learner', 'save_checkpoint', 'read_checkpoint',
-           'load_checkpoint', 'rng_state', 'set_rng_state', 'opt_state', 'History', 'Checkpoints', 'StopAfter',
-           'fit_run', 'preload', 'split_subjects', 'train', 'plot_history', 'distributed_trainer']
+           'augment_batch', 'Augment', 'ChannelsLast', 'CPUMixedPrecision', 'nerve_learner', 'save_checkpoint',
+           'read_checkpoint', 'load_checkpoint', 'rng_state', 'set_rng_state', 'opt_state', 'History', 'Checkpoints',
+           'StopAfter', 'fit_run', 'preload', 'split_subjects', 'train', 'plot_history', 'distributed_trainer']
 
 # %% ../nbs/04_train.ipynb #dcb34527
 def synth_slices(n:int=16, size:int=32, seed:int=0)->tuple:
@@ -122,6 +122,15 @@ class ChannelsLast(Callback):
     order = 1
     def before_batch(self): self.learn.xb = tuple(x.contiguous(memory_format=torch.channels_last) for x in self.learn.xb)
 
+class CPUMixedPrecision(Callback):
+    "bf16 autocast of the forward pass and the loss on a CPU (fastai's `MixedPrecision` is for CUDA); no loss scaling"
+    order = 10
+    def before_batch(self): self.autocast = torch.autocast('cpu', dtype=torch.bfloat16); self.autocast.__enter__()
+    def after_loss(self): self._exit()
+    def after_cancel_batch(self): self._exit()
+    def _exit(self):
+        if getattr(self, 'autocast', None) is not None: self.autocast.__exit__(None, None, None); self.autocast = None
+
 def nerve_learner(dls:DataLoaders, # slices: x (B,1,H,W) float32, y (B,H,W) int64
                   cfg:RunConfig, # network, optimiser, schedule and speed settings
                   path=None, # folder of the run (fastai's `Learner.path`)
@@ -135,6 +144,10 @@ def nerve_learner(dls:DataLoaders, # slices: x (B,1,H,W) float32, y (B,H,W) int6
     if cuda and cfg.channels_last:
         model = model.to(memory_format=torch.channels_last); extra.append(ChannelsLast())
     if cuda and cfg.mixed_precision: extra.append(MixedPrecision('bf16' if torch.cuda.is_bf16_supported() else 'fp16'))
+    if torch.device(device).type == 'cpu' and cfg.cpu_bf16:
+        if cpu_bf16():
+            model = model.to(memory_format=torch.channels_last); extra += [ChannelsLast(), CPUMixedPrecision()]
+        else: warnings.warn('cpu_bf16 ignored: this CPU has no native bf16 arithmetic (AMX or AVX512-BF16); training in fp32', RuntimeWarning, stacklevel=2)
     if cfg.compile: model.compile()
     opt_func = partial(Adam, mom=cfg.betas[0], sqr_mom=cfg.betas[1], eps=cfg.eps, wd=cfg.wd)
     learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(axis=1), opt_func=opt_func, lr=cfg.lrs[0], wd=cfg.wd,
