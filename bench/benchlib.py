@@ -8,6 +8,7 @@ import argparse, datetime, gc, json, os, platform, resource, sys, time
 from pathlib import Path
 import numpy as np
 import torch
+from nervenet.core import cpu_bf16 # the library's own test, so the benchmarks switch bf16 on where nervenet does
 
 RESULTS = Path(__file__).resolve().parent/'results'
 
@@ -41,11 +42,6 @@ def cpu_flags()->list:
     try: flags = next(l for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('flags')).split(':', 1)[1].split()
     except (OSError, StopIteration): return []
     return [f for f in ('avx2', 'fma', 'avx512f', 'avx512_bf16', 'avx512_fp16', 'amx_bf16', 'amx_tile') if f in flags]
-
-def cpu_bf16()->bool:
-    "Whether this CPU has native bf16 arithmetic (AVX512-BF16 or AMX), so bf16 autocast can be faster than fp32"
-    try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except Exception: return False
 
 def bf16_ok(device:torch.device)->bool:
     "Whether bf16 autocast is worth using on `device`"

@@ -95,10 +95,10 @@ def main():
     plan = [(p, n, False) for p, n in (('quick', a.quick_batches or (40 if cuda else 6)), ('paper', a.paper_batches or (20 if cuda else 2)))]
     if not cuda and bl.cpu_bf16(): plan += [(p, n, True) for p, n, _ in plan]  # RunConfig.cpu_bf16, side by side with fp32
     for prof, n, bf in plan:
-        r = runs[prof + (', cpu_bf16' if bf else '')] = measure(prof, dev, n, 1 if not cuda else 4, a.compile, bf)
-        prof = prof + (', cpu_bf16' if bf else '')
+        name = prof + (', cpu_bf16' if bf else '')
+        r = runs[name] = measure(prof, dev, n, 1 if not cuda else 4, a.compile, bf)
         s = r['seconds_per_batch']
-        print(f"{prof} crop {r['crop']}, batch {r['batch_size']}: {r['train_slices_per_s']:.2f} training slices/s "
+        print(f"{name} crop {r['crop']}, batch {r['batch_size']}: {r['train_slices_per_s']:.2f} training slices/s "
               f"(data {s['data']*1e3:.1f} ms, augmentation {s['aug']*1e3:.1f} ms, model step {s['step']*1e3:.0f} ms per batch; "
               f"bottleneck: {r['bottleneck']}), validation {r['valid_slices_per_s']:.2f} slices/s")
         print(f"  100-epoch fold of the paper cohort at this crop: {r['fold_100_epochs_s']/3600:.2f} h; "

@@ -12,9 +12,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['PROFILES', 'Profile', 'get_profile', 'scale_milestones', 'RunConfig', 'InvalidInputError', 'atomic_write',
-           'save_json', 'load_json', 'seed_everything', 'default_device', 'cpu_bf16', 'multiprocessing_fragile',
-           'safe_workers']
+__all__ = ['PROFILES', 'Profile', 'get_profile', 'scale_milestones', 'RunConfig', 'InvalidInputError', 'check_overwrite',
+           'atomic_write', 'save_json', 'load_json', 'seed_everything', 'default_device', 'cpu_bf16',
+           'multiprocessing_fragile', 'safe_workers']
 
 # %% ../nbs/00_core.ipynb #c18a99d5
 @dataclass(frozen=True)
@@ -111,11 +111,16 @@ class InvalidInputError(ValueError):
         self.path, self.expected, self.found = path, expected, found
         super().__init__(f"{path}: expected {expected}, found {found}")
 
+def check_overwrite(path, overwrite:bool=False)->Path:
+    "`path`, unless it exists and `overwrite` is not set: then a `FileExistsError` naming it"
+    path = Path(path)
+    if path.exists() and not overwrite: raise FileExistsError(f"{path} exists; refusing to overwrite it (pass overwrite=True / --overwrite)")
+    return path
+
 @contextmanager
 def atomic_write(path, overwrite:bool=False):
     "Yield a temporary path next to `path`; rename it to `path` when the block succeeds"
-    path = Path(path)
-    if path.exists() and not overwrite: raise FileExistsError(f"{path} exists; refusing to overwrite it (pass overwrite=True / --overwrite)")
+    path = check_overwrite(path, overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=''.join(path.suffixes) or '.tmp', dir=path.parent)
     os.close(fd)

@@ -241,14 +241,16 @@ def run_fold(data, # cohort folder
                   f"  (post-processed: {ag[True]['dice']:.3f}, {ag[True]['hd95']:.2f} mm)  {rec['seconds']:.2f} s")
 
 # %% ../nbs/07_crossval.ipynb #6968acb8
-def _check_or_write(path:Path, obj, what:str):
-    "Write `obj` as JSON to `path`, or check that the existing file holds the same"
+def _check_or_write(path:Path, obj, what:str, norm=lambda d: d):
+    "Write `obj` as JSON to `path`, or check that the existing file holds the same (compared after `norm`)"
     if path.exists():
         old = load_json(path)
-        if old != obj: raise ValueError(f"{path}: this folder holds another experiment ({what} differ: {old} vs {obj}); use a new output folder")
+        if norm(old) != norm(obj): raise ValueError(f"{path}: this folder holds another experiment ({what} differ: {old} vs {obj}); use a new output folder")
     else: save_json(obj, path)
 
-_LATER_FIELDS = dict(spacing=None, cpu_bf16=False) # RunConfig fields newer than the first result folders, and their defaults
+def _settings(d:dict)->dict:
+    "crossval.json settings with the training config completed by `RunConfig`'s defaults (fields added after it was written)"
+    return {**d, 'config': {k: v for k, v in RunConfig.from_dict(d['config']).to_dict().items() if k != 'device'}}
 
 def crossval(data, # cohort folder (nervenet layout, e.g. from `nervenet.phantom.generate_cohort`)
              out, # output folder: folds, predictions, metrics and report
@@ -267,9 +269,9 @@ def crossval(data, # cohort folder (nervenet layout, e.g. from `nervenet.phantom
     cfg = cfg or RunConfig.from_profile(get_profile(profile), seed=seed, **({'epochs': epochs} if epochs else {}))
     if fold is not None and not 0 <= fold < folds: raise ValueError(f"fold must be in 0..{folds-1}, found {fold}")
     out.mkdir(parents=True, exist_ok=True)
-    # fields added to RunConfig later are left out at their defaults, so that older result folders still match
-    training = {k: v for k, v in cfg.to_dict().items() if k != 'device' and not (k in _LATER_FIELDS and v == _LATER_FIELDS[k])}
-    _check_or_write(out/'crossval.json', dict(profile=cfg.profile, folds=folds, seed=seed, epochs=cfg.epochs, config=training), 'settings')
+    training = {k: v for k, v in cfg.to_dict().items() if k != 'device'}
+    _check_or_write(out/'crossval.json', dict(profile=cfg.profile, folds=folds, seed=seed, epochs=cfg.epochs, config=training), 'settings',
+                    norm=_settings) # a folder written before a RunConfig field existed still matches at that field's default
     split = make_split(subjects, folds=folds, seed=seed)
     _check_or_write(out/'split.json', split, 'splits')
     cfg.save(out/'config.json')

@@ -13,13 +13,13 @@ import torch
 import matplotlib.pyplot as plt
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
-from .core import InvalidInputError, atomic_write, default_device, safe_workers
+from .core import InvalidInputError, atomic_write, check_overwrite, default_device, safe_workers
 
 # %% auto #0
 __all__ = ['AFFINE_TOL', 'COHORTS', 'LOCATIONS', 'CANONICAL_AXES', 'SPACING_TOL', 'SPACING_RANGE', 'LabelConventionWarning',
            'as_label', 'check_same_grid', 'load_nifti', 'as_image', 'voxel_spacing', 'save_nifti', 'Subject',
-           'read_cohort', 'majority_vote', 'OrientationWarning', 'Reorientation', 'reorientation', 'to_canonical',
-           'canonical_spacing', 'relayout', 'tilt', 'SpacingWarning', 'training_spacing', 'check_spacing',
+           'read_cohort', 'majority_vote', 'OrientationWarning', 'Reorientation', 'reorientation', 'relayout',
+           'to_canonical', 'canonical_spacing', 'tilt', 'SpacingWarning', 'training_spacing', 'check_spacing',
            'inplane_shape', 'resample_inplane', 'is_dicom', 'dicom_files', 'read_dicom_series', 'write_dicom_series',
            'CropBox', 'zscore', 'crop_or_pad', 'uncrop', 'preprocess', 'SliceDataset', 'overlay_contours', 'SliceDL',
            'slice_dls']
@@ -134,7 +134,7 @@ def save_nifti(array, # data on the grid of `ref`
     path, array = Path(path), np.asarray(array)
     if array.shape != tuple(ref.shape[:3]):
         raise InvalidInputError(path, f"an array of the reference grid's shape {tuple(ref.shape[:3])}", f"shape {array.shape}")
-    if path.exists() and not overwrite: raise FileExistsError(f"{path} exists; refusing to overwrite it (pass overwrite=True / --overwrite)")
+    check_overwrite(path, overwrite)
     dtype = np.dtype(dtype or _DEFAULT_DTYPES.get(array.dtype, array.dtype))
     hdr = ref.header.copy()
     img = type(ref)(array.astype(dtype), ref.affine, hdr)
@@ -305,14 +305,22 @@ def reorientation(img:nib.Nifti1Image, # image to segment or train on
                       "they are segmented as they are, but the network was trained on axial slices", OrientationWarning, stacklevel=2)
     return Reorientation(tuple(transform), shape, tuple(nib.aff2axcodes(aff)), slice_axis)
 
+def relayout(img:nib.Nifti1Image, # image to rewrite
+             transform, # nibabel `ornt`: per array axis, (new axis, +1 or -1 for a flip)
+            )->nib.Nifti1Image:
+    "The same scan in another array layout: `img`'s array permuted and flipped, the affine changed to keep every voxel in place"
+    t = np.array(transform, float)
+    arr = nib.orientations.apply_orientation(np.asanyarray(img.dataobj), t)
+    aff = img.affine @ nib.orientations.inv_ornt_aff(t, img.shape)
+    out = type(img)(arr, aff, img.header.copy())
+    out.set_sform(aff, code=max(int(img.header['sform_code']), 1)); out.set_qform(aff, code=max(int(img.header['qform_code']), 1))
+    return out
+
 def to_canonical(img:nib.Nifti1Image)->tuple:
     "(`img` in the canonical layout with the matching affine, its `Reorientation`); voxels and world positions unchanged"
     ro = reorientation(img)
     if ro.identity: return img, ro
-    arr = ro.to_canonical(np.asanyarray(img.dataobj))
-    aff = img.affine @ nib.orientations.inv_ornt_aff(np.array(ro.transform, float), ro.shape)
-    out = type(img)(arr, aff, img.header.copy())
-    out.set_sform(aff, code=max(int(img.header['sform_code']), 1)); out.set_qform(aff, code=max(int(img.header['qform_code']), 1))
+    out = relayout(img, ro.transform)
     if img.get_filename(): out.set_filename(img.get_filename())
     return out, ro
 
@@ -324,16 +332,6 @@ def canonical_spacing(img:nib.Nifti1Image)->tuple:
     return tuple(out)
 
 # %% ../nbs/02_data.ipynb #65e36d63
-def relayout(img:nib.Nifti1Image, # image to rewrite
-             transform, # nibabel `ornt`: per array axis, (new axis, +1 or -1 for a flip)
-            )->nib.Nifti1Image:
-    "The same scan in another array layout: `img`'s array permuted and flipped, the affine changed to keep every voxel in place"
-    t = np.array(transform, float)
-    arr = nib.orientations.apply_orientation(np.asanyarray(img.dataobj), t)
-    aff = img.affine @ nib.orientations.inv_ornt_aff(t, img.shape)
-    out = nib.Nifti1Image(arr, aff); out.set_sform(aff, 1); out.set_qform(aff, 1)
-    return out
-
 def tilt(img:nib.Nifti1Image, degrees=(3., 2.))->nib.Nifti1Image:
     "`img` as an oblique stack: the same array, its affine rotated about the volume centre by `degrees` around x, then y"
     a, b = np.deg2rad(degrees)
@@ -435,7 +433,7 @@ def write_dicom_series(img:nib.Nifti1Image, # 3D image; its last array axis hold
         from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
     except ImportError: raise ImportError('write_dicom_series needs pydicom: pip install pydicom') from None
     folder, img = Path(folder), as_image(img)
-    if folder.exists() and not overwrite: raise FileExistsError(f"{folder} exists; refusing to overwrite it (pass overwrite=True)")
+    check_overwrite(folder, overwrite)
     arr, A = np.asanyarray(img.dataobj), img.affine
     cols = A[:3, :3]; size = np.sqrt((cols**2).sum(0))
     unit = cols / size

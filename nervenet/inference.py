@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from scipy import ndimage
 from fastprogress.fastprogress import progress_bar
-from .core import InvalidInputError, atomic_write, default_device, cpu_bf16
+from .core import InvalidInputError, atomic_write, check_overwrite, default_device, cpu_bf16
 from .data import (load_nifti, as_image, preprocess, uncrop, voxel_spacing, reorientation, to_canonical, canonical_spacing,
                            check_spacing, inplane_shape, resample_inplane, read_dicom_series, dicom_files)
 
@@ -91,9 +91,9 @@ def _predict(model, img, crop, device, batch_size, mc_samples, spacing=None, nam
     device = default_device(device)
     model.to(device)
     can, ro = to_canonical(img)
-    arr, size = np.asanyarray(can.dataobj), can.shape[:2]
-    if spacing is not None and check_spacing(voxel_spacing(can), spacing, name or img.get_filename() or 'image'):
-        size = inplane_shape(can.shape, voxel_spacing(can), spacing)
+    arr, size, sp = np.asanyarray(can.dataobj), can.shape[:2], voxel_spacing(can)
+    if spacing is not None and check_spacing(sp, spacing, name or img.get_filename() or 'image'):
+        size = inplane_shape(can.shape, sp, spacing)
         arr = resample_inplane(arr, size)
     x, box = preprocess(arr, crop or covering_crop(arr.shape, 2**getattr(model, 'depth', 4)))
     mean, std = _slice_probs(model, x, device, batch_size, mc_samples, precision)
@@ -301,11 +301,10 @@ def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding
         out = outdir/f"{name}_nerve.nii.gz"
         try:
             start = time.perf_counter()
-            if out.exists() and not overwrite: raise FileExistsError(f"{out} exists; refusing to overwrite it (pass overwrite=True / --overwrite)")
+            check_overwrite(out, overwrite) # before the work, not only when writing
             dicom = f.is_dir()
             if dicom:
-                t2_out = outdir/f"{name}_t2.nii.gz"
-                if t2_out.exists() and not overwrite: raise FileExistsError(f"{t2_out} exists; refusing to overwrite it (pass overwrite=True / --overwrite)")
+                t2_out = check_overwrite(outdir/f"{name}_t2.nii.gz", overwrite)
                 img = read_dicom_series(f)
             else: img = load_nifti(f, kind='image')
             if mc_samples:

@@ -141,13 +141,14 @@ def nerve_learner(dls:DataLoaders, # slices: x (B,1,H,W) float32, y (B,H,W) int6
     model = FCDenseNet.from_config(cfg).to(device)
     cuda = torch.device(device).type == 'cuda'
     extra = [StepSchedule(cfg.milestones, cfg.lrs)] + ([Augment()] if cfg.augment else [])
-    if cuda and cfg.channels_last:
+    cpu_half = torch.device(device).type == 'cpu' and cfg.cpu_bf16
+    if cpu_half and not cpu_bf16():
+        warnings.warn('cpu_bf16 ignored: this CPU has no native bf16 arithmetic (AMX or AVX512-BF16); training in fp32', RuntimeWarning, stacklevel=2)
+        cpu_half = False
+    if (cuda and cfg.channels_last) or cpu_half:
         model = model.to(memory_format=torch.channels_last); extra.append(ChannelsLast())
     if cuda and cfg.mixed_precision: extra.append(MixedPrecision('bf16' if torch.cuda.is_bf16_supported() else 'fp16'))
-    if torch.device(device).type == 'cpu' and cfg.cpu_bf16:
-        if cpu_bf16():
-            model = model.to(memory_format=torch.channels_last); extra += [ChannelsLast(), CPUMixedPrecision()]
-        else: warnings.warn('cpu_bf16 ignored: this CPU has no native bf16 arithmetic (AMX or AVX512-BF16); training in fp32', RuntimeWarning, stacklevel=2)
+    if cpu_half: extra.append(CPUMixedPrecision())
     if cfg.compile: model.compile()
     opt_func = partial(Adam, mom=cfg.betas[0], sqr_mom=cfg.betas[1], eps=cfg.eps, wd=cfg.wd)
     learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(axis=1), opt_func=opt_func, lr=cfg.lrs[0], wd=cfg.wd,

@@ -7,37 +7,33 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 import nibabel as nib
-from .data import to_canonical, canonical_spacing, reorientation
+from .data import canonical_spacing, reorientation
 import matplotlib.pyplot as plt
 from matplotlib.colors import ListedColormap
 
 # %% auto #0
-__all__ = ['as_array', 'canonical_layers', 'draw_slice', 'pick_slices', 'show_slices', 'SliceViewer']
+__all__ = ['canonical_layers', 'as_array', 'draw_slice', 'pick_slices', 'show_slices', 'SliceViewer']
 
 # %% ../nbs/09_viewer.ipynb #f5527818
 _RED = ListedColormap([(0, 0, 0, 0), (1, 0.15, 0.1, 1)])
 
-def as_array(x)->np.ndarray|None:
-    "The voxel array of a NIfTI image or a path to one (in the canonical layout: slices last), or an array (None stays None)"
-    if x is None: return None
+def _voxels(x)->np.ndarray:
+    "The voxels of a NIfTI image, a path to one, or an array, in the layout they are stored in"
     if isinstance(x, (str, Path)): x = nib.load(x)
-    if isinstance(x, nib.spatialimages.SpatialImage): return np.asanyarray(to_canonical(x)[0].dataobj)
-    return np.asarray(x)
-
-def _spacing(img): return canonical_spacing(img) if isinstance(img, nib.spatialimages.SpatialImage) else (1., 1., 1.)
+    return np.asanyarray(x.dataobj) if isinstance(x, nib.spatialimages.SpatialImage) else np.asarray(x)
 
 def canonical_layers(image, # T2 image (NIfTI, path or array)
                      *layers, # masks or maps on the image's grid (NIfTI, paths, arrays or None)
                     )->tuple:
     "(arrays of `image` and `layers` in the image's canonical layout, voxel spacing); arrays are reoriented like the image"
     if isinstance(image, (str, Path)): image = nib.load(image)
-    if not isinstance(image, nib.spatialimages.SpatialImage): return tuple(map(as_array, (image, *layers))), (1., 1., 1.)
-    ro = reorientation(image, warn=False)
-    def conv(x):
-        if x is None: return None
-        if isinstance(x, (str, Path)): x = nib.load(x)
-        return ro.to_canonical(np.asanyarray(x.dataobj) if isinstance(x, nib.spatialimages.SpatialImage) else np.asarray(x))
-    return tuple(map(conv, (image, *layers))), canonical_spacing(image)
+    ro = reorientation(image, warn=False) if isinstance(image, nib.spatialimages.SpatialImage) else None # arrays: as they are
+    def conv(x): return None if x is None else ro.to_canonical(_voxels(x)) if ro else _voxels(x)
+    return tuple(map(conv, (image, *layers))), canonical_spacing(image) if ro else (1., 1., 1.)
+
+def as_array(x)->np.ndarray|None:
+    "The voxel array of a NIfTI image or a path to one (in the canonical layout: slices last), or an array (None stays None)"
+    return canonical_layers(x)[0][0]
 
 def draw_slice(ax, k:int, image=None, pred=None, ref=None, uncertainty=None, spacing=(1., 1., 1.),
                alpha:float=0.45, # opacity of the prediction fill
