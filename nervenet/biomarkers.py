@@ -10,7 +10,7 @@ import pandas as pd
 import nibabel as nib
 import matplotlib.pyplot as plt
 from scipy import ndimage
-from .core import InvalidInputError, atomic_write, save_json
+from .core import InvalidInputError, atomic_write, check_overwrite, save_json
 from .data import load_nifti, as_image, voxel_spacing, as_label, reorientation, canonical_spacing
 
 # %% auto #0
@@ -169,8 +169,7 @@ def measure_files(t2, # T2 NIfTI file
                  )->dict:
     "Measure `mask` on `t2` and write the table, summary and Figure 5 plots to `outdir`; returns the summary"
     outdir = Path(outdir)
-    if not overwrite and (old := [f for f in MEASURE_FILES if (outdir/f).exists()]):
-        raise FileExistsError(f"{outdir/old[0]} exists; refusing to overwrite it (pass overwrite=True / --overwrite)")
+    for f in MEASURE_FILES: check_overwrite(outdir/f, overwrite) # before the work, not only when writing
     t2_img = load_nifti(t2, kind='image')
     mask_img = load_nifti(mask, kind='label', ref=t2_img)
     les_img = load_nifti(lesion, kind='label', ref=t2_img) if lesion is not None else None
@@ -185,7 +184,7 @@ def measure_files(t2, # T2 NIfTI file
                                   f"lesion burden {100*summary['lesion_burden']:.0f} %")
     with atomic_write(outdir/'profiles.png', overwrite) as tmp: axs[0].figure.savefig(tmp, dpi=120, format='png')
     plt.close(axs[0].figure)
-    ax = render_nerve(m, les, voxel_spacing(t2_img), title=name)
+    ax = render_nerve(m, les, summary['spacing_mm'], title=name) # `m` is in the canonical layout, and so is this spacing
     with atomic_write(outdir/'nerve3d.png', overwrite) as tmp: ax.figure.savefig(tmp, dpi=120, format='png')
     plt.close(ax.figure)
     print(f"{t2} + {mask}: volume {summary['volume_mm3']:.0f} mm3 ({summary['volume_per_cm_mm3']:.0f} mm3/cm over "
