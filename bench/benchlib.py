@@ -62,10 +62,12 @@ def environment(device:torch.device)->dict:
     return env
 
 def load_note(env:dict)->str:
-    "A warning when other processes competed for the CPU during the run (load average above the usable cores)"
+    """A warning when other processes competed for the CPU during the run: a load average more than half a core above the
+    benchmark's own threads (which load the cores themselves), capped at the usable cores"""
     load, n = max(env['load_start'] + env.get('load_end', [])), env['cpus_usable']
-    if load <= 0.75*n: return ''
-    return (f"shared machine: load average up to {load:.1f} on {n} usable cores during the run, so absolute timings are "
+    if load <= min(env.get('threads', n), n) + 0.5: return ''
+    return (f"shared machine: load average up to {load:.1f} on {n} usable cores during the run (the benchmark's own "
+            f"{env.get('threads', n)} threads account for at most {min(env.get('threads', n), n)}), so absolute timings are "
             f"pessimistic and noisy; ratios measured side by side in this run are more reliable")
 
 def sync(device:torch.device):
@@ -99,6 +101,18 @@ def matmul_flops(device:torch.device, dtype:torch.dtype, n:int|None=None, repeat
     ts = timeit(f, device, repeats=repeats, warmup=1)
     del a, b
     return 2*n**3*inner/min(ts)
+
+def copy_bandwidth(device:torch.device, nbytes:int|None=None, repeats:int=3)->float:
+    "Bytes read plus written per second by a copy of a tensor far larger than the caches: the practical memory limit"
+    nbytes = nbytes or (2**31 if device.type == 'cuda' else 2**28)
+    a = torch.empty(nbytes//2, dtype=torch.bfloat16, device=device).normal_()
+    b = torch.empty_like(a)
+    inner = 10 if device.type == 'cuda' else 1
+    def f():
+        for _ in range(inner): b.copy_(a)
+    ts = timeit(f, device, repeats=repeats, warmup=1)
+    del a, b
+    return 2*nbytes*inner/min(ts)
 
 def peak_rss_bytes()->int:
     "Peak resident memory of this process so far (Linux reports kB)"

@@ -4,6 +4,9 @@ Baseline: eager fp32, one slice at a time, `torch.no_grad` (what a first impleme
 Optimised: slices in batches, `torch.inference_mode`, channels_last, bf16 autocast where the device has bf16 arithmetic,
 `torch.compile` (with weight freezing on a CPU) and, on a GPU, CUDA graphs (`mode='reduce-overhead'`).
 The device limit is a large matrix multiply timed in the same run: model FLOPs per volume / time over matmul FLOP/s.
+The memory side is a large copy timed in the same run: with a model of the activation bytes each layer moves, the roofline
+time (the larger of FLOPs / matmul FLOP/s and bytes / copy bandwidth) says how close the path is to what the network's
+arithmetic intensity allows on this device.
 
     python bench/inference.py                       # every figure on the default device
     python bench/inference.py --naive-slices 8      # time 8 baseline slices and scale to the volume (a slow CPU)
@@ -56,6 +59,22 @@ def make_predictor(model, device, batch:int, bf16:bool, channels_last:bool, comp
         return out
     return predict
 
+def activation_bytes(model, size:int, itemsize:int)->float:
+    """Bytes of feature maps moved per slice by an implementation that fuses concatenation, batch norm and ReLU into one
+    kernel per layer (what `torch.compile` generates): that kernel reads the layer's input channels and writes them
+    activated, the convolution reads them again (3 passes over its input), and its output is written and copied once into
+    the next concatenation (2 passes over its output)"""
+    n = [0]
+    def hook(m, i, o): n[0] += 3*i[0][:1].numel() + 2*o[:1].numel()
+    convs = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
+    hs = [m.register_forward_hook(hook) for m in convs]
+    p = next(model.parameters())
+    try:
+        with torch.no_grad(): model(torch.zeros(1, model.in_channels, size, size, device=p.device))
+    finally:
+        for h in hs: h.remove()
+    return float(n[0]*itemsize)
+
 def op_breakdown(predict, vol, flops:float)->dict:
     "Share of time per kind of operator on one eager chunk, and the FLOP/s of the convolutions alone"
     from torch.profiler import profile, ProfilerActivity
@@ -96,6 +115,8 @@ def main():
     mm = {'fp32': bl.matmul_flops(dev, torch.float32, repeats=a.repeats)}
     if bf16: mm['bf16'] = bl.matmul_flops(dev, torch.bfloat16, repeats=a.repeats)
     print('matmul limit: ' + ', '.join(f'{k} {v/1e9:,.0f} GFLOP/s' for k, v in mm.items()))
+    bw = bl.copy_bandwidth(dev, repeats=a.repeats)
+    print(f'memory limit: copy {bw/1e9:,.1f} GB/s (bytes read + written)')
 
     # baseline: eager fp32, one slice at a time (warm-up now; timed later, interleaved with the optimised path)
     ref = {}
@@ -135,6 +156,8 @@ def main():
           f"{t_naive['best']*1e3:,.0f} ms per volume (median {t_naive['median']*1e3:,.0f})")
     for k in list(mm): mm[k] = max(mm[k], bl.matmul_flops(dev, torch.float32 if k == 'fp32' else torch.bfloat16, repeats=a.repeats))
     print('matmul limit (best of the start and the end of the run): ' + ', '.join(f'{k} {v/1e9:,.0f} GFLOP/s' for k, v in mm.items()))
+    bw = max(bw, bl.copy_bandwidth(dev, repeats=a.repeats))
+    print(f'memory limit (best of the start and the end of the run): copy {bw/1e9:,.1f} GB/s')
     max_diff = float((out['p'][:n_naive] - ref['p']).abs().max())
     achieved = flops_vol/t_opt['best']
     limit_key = 'bf16' if chosen['bf16'] else 'fp32'
@@ -146,6 +169,19 @@ def main():
     print(f"achieved {achieved/1e9:,.0f} GFLOP/s = {frac:.1%} of the {limit_key} matmul limit "
           f"({achieved/mm['fp32']:.1%} of the fp32 one); baseline {flops_vol/t_naive['best']/1e9:,.0f} GFLOP/s")
 
+    # roofline: the network moves its feature maps as well as computing on them; which of the two limits binds?
+    bytes_vol = activation_bytes(model, H, 2 if chosen['bf16'] else 4)*S
+    t_flops, t_bytes = flops_vol/mm[limit_key], bytes_vol/bw
+    roof = dict(bytes_per_volume=bytes_vol, copy_gb_per_s=bw/1e9, flop_per_byte=flops_vol/bytes_vol,
+                machine_flop_per_byte=mm[limit_key]/bw, ms_compute_bound=t_flops*1e3, ms_memory_bound=t_bytes*1e3,
+                bound='memory' if t_bytes > t_flops else 'compute', fraction_of_roofline=max(t_flops, t_bytes)/t_opt['best'],
+                max_fraction_of_limit=min(1.0, t_flops/t_bytes))
+    print(f"roofline: {bytes_vol/1e9:,.1f} GB of feature maps per volume (model), {roof['flop_per_byte']:.0f} FLOP per byte "
+          f"against the device's {roof['machine_flop_per_byte']:.0f}: {roof['bound']}-bound; at the copy bandwidth the "
+          f"traffic alone takes {t_bytes*1e3:,.0f} ms, the FLOPs at the matmul limit {t_flops*1e3:,.0f} ms; the optimised "
+          f"path runs at {roof['fraction_of_roofline']:.0%} of the roofline, whose share of the matmul limit is at most "
+          f"{roof['max_fraction_of_limit']:.0%}")
+
     eager = next(v for v in variants if not v['compile'] and v['bf16'] == chosen['bf16'] and v['batch'] == chosen['batch'])
     bd = op_breakdown(eager['fn'], vol[:2*batch], flops_slice*2*batch)
     conv_frac = bd['conv_flops_per_s']/mm[limit_key] if bd['conv_flops_per_s'] else None
@@ -156,6 +192,13 @@ def main():
            f"{bd['conv_flops_per_s']/1e9:,.0f} GFLOP/s ({conv_frac:.0%} of the matmul limit){conv_note}; batch norm, ReLU, "
            f"concatenation, pooling and casts take {non_conv:.0%}: memory-bound work without FLOPs (every feature map is "
            f"normalised, activated and, in the dense blocks, copied again by each concatenation)") if conv_frac and frac < 0.5 else ''
+    if why and roof['bound'] == 'memory':
+        why += (f". With one fused kernel per layer the feature maps still cross memory about five times per layer: "
+                f"{roof['flop_per_byte']:.0f} FLOP per byte, while this device needs {roof['machine_flop_per_byte']:.0f} to be "
+                f"compute-bound, so no implementation that writes the layers' activated maps to memory can exceed "
+                f"{roof['max_fraction_of_limit']:.0%} of the matmul limit here; the optimised path reaches "
+                f"{roof['fraction_of_roofline']:.0%} of that roofline. Only kernels that normalise and activate inside the "
+                f"convolution could go further")
     target = dict(kind='fraction of the matmul limit', goal=0.5, value=frac, met=frac >= 0.5,
                   missed_by=None if frac >= 0.5 else 0.5/frac)
     if cuda: target.update(ms_goal=20.0, ms_value=t_opt['best']*1e3, ms_met=t_opt['best']*1e3 <= 20.0)
@@ -199,7 +242,7 @@ def main():
                variants=[dict(name=v['name'], ms_per_volume=v['time']['best']*1e3, ms_median=v['time']['median']*1e3,
                               first_call_s=v['first_call_s'], scaled_from_slices=n_probe, batch=v['batch']) for v in variants],
                library=library, speedup=speedup, limit=f'{limit_key} matmul', fraction_of_limit=frac,
-               fraction_of_fp32_limit=achieved/mm['fp32'], target=target, breakdown=bd, why=why)
+               fraction_of_fp32_limit=achieved/mm['fp32'], roofline=roof, target=target, breakdown=bd, why=why)
     bl.finish('inference', rec, a)
 
 if __name__ == '__main__': main()

@@ -1,4 +1,4 @@
-"""Peak memory: segmenting one 448 x 384 x 60 volume (`nervenet.inference.predict_volume`, its default batch of 16 slices)
+"""Peak memory: segmenting one 448 x 384 x 60 volume (`nervenet.inference.predict_volume` with its defaults: batch and precision per device)
 and one training step at batch 8 on the paper crop (`nervenet.train.nerve_learner`, augmentation on).
 
 Each part runs in its own process, so the operating system's peak resident size (`ru_maxrss`) belongs to that part alone;
@@ -21,14 +21,15 @@ def rss_now()->int:
 def part_inference(device, slices:int)->dict:
     import numpy as np, nibabel as nib, torch
     from nervenet.model import fcdensenet_paper
-    from nervenet.inference import predict_volume
+    from nervenet.inference import predict_volume, default_batch_size, inference_dtype
     from nervenet.core import get_profile
     p = get_profile('paper')
     rng = np.random.default_rng(0)
     img = nib.Nifti1Image(rng.integers(0, 1000, (*p.shape[:2], slices), dtype=np.int16), np.diag([*p.spacing, 1.]))
     model = fcdensenet_paper().eval().to(device)
     return _run(device, lambda: predict_volume(model, img, p.crop, device=device),
-                dict(what=f'predict_volume, {p.shape[0]} x {p.shape[1]} x {slices}, batch 16, crop {p.crop}'))
+                dict(what=f'predict_volume, {p.shape[0]} x {p.shape[1]} x {slices}, batch {default_batch_size(device)}, '
+                         f'{"bf16" if inference_dtype(device) is not None else "fp32"}, crop {p.crop}'))
 
 def part_train(device, batch:int)->dict:
     import torch
