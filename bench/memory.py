@@ -1,5 +1,6 @@
 """Peak memory: segmenting one 448 x 384 x 60 volume (`nervenet.inference.predict_volume` with its defaults: batch and precision per device)
-and one training step at batch 8 on the paper crop (`nervenet.train.nerve_learner`, augmentation on).
+and one training step at batch 8 on the paper crop (`nervenet.train.nerve_learner`, augmentation on); on a CPU with native
+bf16 the training step again with `RunConfig.cpu_bf16` (bf16 autocast, channels-last).
 
 Each part runs in its own process, so the operating system's peak resident size (`ru_maxrss`) belongs to that part alone;
 the memory held before the work starts (Python, torch, the model) is reported next to it. On a GPU the figure is
@@ -31,13 +32,13 @@ def part_inference(device, slices:int)->dict:
                 dict(what=f'predict_volume, {p.shape[0]} x {p.shape[1]} x {slices}, batch {default_batch_size(device)}, '
                          f'{"bf16" if inference_dtype(device) is not None else "fp32"}, crop {p.crop}'))
 
-def part_train(device, batch:int)->dict:
+def part_train(device, batch:int, cpu_bf16:bool=False)->dict:
     import torch
     from fastai.data.core import DataLoaders
     from nervenet.core import RunConfig
     from nervenet.data import SliceDataset, SliceDL
     from nervenet.train import nerve_learner, synth_slices
-    cfg = RunConfig.from_profile('paper', device=str(device), batch_size=batch)
+    cfg = RunConfig.from_profile('paper', device=str(device), batch_size=batch, cpu_bf16=cpu_bf16)
     x, y = synth_slices(batch, cfg.crop)
     ds = SliceDataset(x, y, [('synth', k) for k in range(batch)])
     empty = SliceDataset(x[:0], y[:0], [])
@@ -46,7 +47,8 @@ def part_train(device, batch:int)->dict:
     def step():
         with learn.no_bar(), learn.no_logging(): learn.fit(1)
     return _run(device, step, dict(what=f'one training step (forward, backward, Adam), batch {batch}, crop {cfg.crop}, '
-                                        f'augmentation on{", bf16 autocast, channels_last" if device.type == "cuda" else ", fp32"}'))
+                                        f'augmentation on{", bf16 autocast, channels_last" if device.type == "cuda" or cpu_bf16 else ", fp32"}'
+                                        f'{" (RunConfig.cpu_bf16)" if cpu_bf16 else ""}'))
 
 def _run(device, fn, rec:dict)->dict:
     import torch
@@ -62,7 +64,7 @@ def _run(device, fn, rec:dict)->dict:
     return rec
 
 def add_args(p):
-    p.add_argument('--part', choices=['inference', 'train'], default=None, help=argparse_hidden)
+    p.add_argument('--part', choices=['inference', 'train', 'train_cpu_bf16'], default=None, help=argparse_hidden)
     p.add_argument('--slices', type=int, default=60, help='slices of the inference volume')
     p.add_argument('--batch', type=int, default=8, help='training batch size')
 
@@ -71,13 +73,14 @@ argparse_hidden = 'run one part in this process and print its JSON (used by the 
 def main():
     a = bl.parse_args(__doc__.splitlines()[0], add_args)
     if a.part:
-        rec = part_inference(a.device, a.slices) if a.part == 'inference' else part_train(a.device, a.batch)
+        rec = (part_inference(a.device, a.slices) if a.part == 'inference' else
+               part_train(a.device, a.batch, cpu_bf16=a.part == 'train_cpu_bf16'))
         print('RESULT ' + json.dumps(rec))
         return
     env = bl.environment(a.device)
     print('memory benchmark on', bl.fmt_env(env))
     parts = {}
-    for part in ('inference', 'train'):
+    for part in ('inference', 'train') + (('train_cpu_bf16',) if a.device.type == 'cpu' and bl.cpu_bf16() else ()):
         cmd = [sys.executable, __file__, '--part', part, '--device', str(a.device), '--threads', str(a.threads),
                '--slices', str(a.slices), '--batch', str(a.batch), '--no-save']
         res = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
@@ -91,7 +94,11 @@ def main():
     ratio = parts['train'][key]/max(parts['inference'][key], 1e-9)
     print(f"side by side: training step at batch {a.batch} needs {ratio:.1f}x the {'GPU' if key.startswith('gpu') else 'added RSS'} "
           f"memory of inference")
-    rec = dict(name='memory', env=env, parts=parts, measure=key, ratio_train_over_inference=ratio)
+    if 'train_cpu_bf16' in parts:
+        bf = parts['train_cpu_bf16'][key]/max(parts['train'][key], 1e-9)
+        print(f"side by side: training step with cpu_bf16 needs {bf:.2f}x the added RSS of the fp32 step")
+    else: bf = None
+    rec = dict(name='memory', env=env, parts=parts, measure=key, ratio_train_over_inference=ratio, ratio_cpu_bf16_over_fp32_train=bf)
     bl.finish('memory', rec, a)
 
 if __name__ == '__main__': main()
