@@ -78,7 +78,7 @@ def make_parser()->argparse.ArgumentParser:
     s.add_argument('--compile', action='store_true', help='torch.compile the network once for all inputs (faster from the second scan on)')
     _overwrite(s); _device(s); s.set_defaults(func=_segment)
     s = sub.add_parser('measure', help='clinical read-outs from a T2 scan and a nerve mask', description='Nerve volume, CSA along the nerve, signal intensity and lesion burden.')
-    s.add_argument('t2', help='T2 NIfTI'); s.add_argument('mask', help='nerve mask NIfTI'); s.add_argument('-o', '--output', required=True, help='output folder')
+    s.add_argument('t2', help='T2 NIfTI, or a folder holding its DICOM series'); s.add_argument('mask', help='nerve mask NIfTI'); s.add_argument('-o', '--output', required=True, help='output folder')
     _overwrite(s); s.set_defaults(func=_measure)
     s = sub.add_parser('run', help='main job: synthetic cohort, cross-validation, report', description='Generate the synthetic cohort, cross-validate, evaluate and write the report (Table 1, Figure 2).')
     s.add_argument('out', help='output folder'); _profile(s); _seed(s)
