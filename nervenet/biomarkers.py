@@ -11,7 +11,7 @@ import nibabel as nib
 import matplotlib.pyplot as plt
 from scipy import ndimage
 from .core import InvalidInputError, atomic_write, check_overwrite, save_json
-from .data import load_nifti, as_image, voxel_spacing, as_label, reorientation, canonical_spacing, read_dicom_series
+from .data import load_nifti, as_image, voxel_spacing, as_label, reorientation, canonical_spacing, load_scan
 
 # %% auto #0
 __all__ = ['LESION_RATIO', 'MEASURE_FILES', 'otsu_threshold', 'reference_signal', 'coverage', 'measure', 'plot_profiles',
@@ -170,7 +170,7 @@ def measure_files(t2, # T2 NIfTI file, or a folder holding its DICOM series
     "Measure `mask` on `t2` and write the table, summary and Figure 5 plots to `outdir`; returns the summary"
     outdir = Path(outdir)
     for f in MEASURE_FILES: check_overwrite(outdir/f, overwrite) # before the work, not only when writing
-    t2_img = read_dicom_series(t2) if Path(t2).is_dir() else load_nifti(t2, kind='image') # DICOM: converted as `segment` does
+    t2_img = load_scan(t2) # a DICOM folder is converted as `segment` converts it, so its mask fits
     mask_img = load_nifti(mask, kind='label', ref=t2_img)
     les_img = load_nifti(lesion, kind='label', ref=t2_img) if lesion is not None else None
     df, summary, m, les = _measure(t2_img, mask_img, les_img, **kwargs)

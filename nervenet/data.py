@@ -20,9 +20,9 @@ __all__ = ['AFFINE_TOL', 'COHORTS', 'LOCATIONS', 'CANONICAL_AXES', 'SPACING_TOL'
            'as_label', 'check_same_grid', 'load_nifti', 'as_image', 'voxel_spacing', 'save_nifti', 'Subject',
            'read_cohort', 'majority_vote', 'OrientationWarning', 'Reorientation', 'reorientation', 'relayout',
            'to_canonical', 'canonical_spacing', 'tilt', 'SpacingWarning', 'training_spacing', 'check_spacing',
-           'inplane_shape', 'resample_inplane', 'is_dicom', 'dicom_files', 'read_dicom_series', 'write_dicom_series',
-           'CropBox', 'zscore', 'crop_or_pad', 'uncrop', 'preprocess', 'SliceDataset', 'overlay_contours', 'SliceDL',
-           'slice_dls']
+           'inplane_shape', 'resample_inplane', 'is_dicom', 'dicom_files', 'read_dicom_series', 'load_scan',
+           'write_dicom_series', 'CropBox', 'zscore', 'crop_or_pad', 'uncrop', 'preprocess', 'SliceDataset',
+           'overlay_contours', 'SliceDL', 'slice_dls']
 
 # %% ../nbs/02_data.ipynb #30c731dd
 AFFINE_TOL = 1e-3 # largest accepted difference between two affine entries (mm)
@@ -421,6 +421,11 @@ def read_dicom_series(folder, # folder holding the files of one DICOM series
         if len(outs) > 1: raise InvalidInputError(folder, 'one DICOM series', f"{len(outs)} volumes ({', '.join(o.name for o in outs)})")
         img = load_nifti(outs[0], 'image')
     return type(img)(np.asanyarray(img.dataobj), img.affine, img.header)
+
+def load_scan(path, # a NIfTI file, or a folder holding one DICOM series
+             )->nib.Nifti1Image:
+    "A T2 scan from a NIfTI file (validated by `load_nifti`) or a DICOM series folder (converted by `read_dicom_series`)"
+    return read_dicom_series(path) if Path(path).is_dir() else load_nifti(path, kind='image')
 
 def write_dicom_series(img:nib.Nifti1Image, # 3D image; its last array axis holds the slices
                        folder, # new folder for the series (one file per slice)

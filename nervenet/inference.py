@@ -15,8 +15,8 @@ from torch import nn
 from scipy import ndimage
 from fastprogress.fastprogress import progress_bar
 from .core import InvalidInputError, atomic_write, check_overwrite, default_device, cpu_bf16
-from .data import (load_nifti, as_image, preprocess, uncrop, voxel_spacing, reorientation, to_canonical, canonical_spacing,
-                           check_spacing, inplane_shape, resample_inplane, read_dicom_series, dicom_files)
+from .data import (as_image, preprocess, uncrop, voxel_spacing, reorientation, to_canonical, canonical_spacing,
+                           check_spacing, inplane_shape, resample_inplane, load_scan, dicom_files)
 
 # %% auto #0
 __all__ = ['inference_dtype', 'default_batch_size', 'predict_volume', 'covering_crop', 'CompiledNet', 'MCPrediction',
@@ -303,10 +303,8 @@ def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding
             start = time.perf_counter()
             check_overwrite(out, overwrite) # before the work, not only when writing
             dicom = f.is_dir()
-            if dicom:
-                t2_out = check_overwrite(outdir/f"{name}_t2.nii.gz", overwrite)
-                img = read_dicom_series(f)
-            else: img = load_nifti(f, kind='image')
+            t2_out = check_overwrite(outdir/f"{name}_t2.nii.gz", overwrite) if dicom else None
+            img = load_scan(f)
             if mc_samples:
                 mc = predict_volume_mc(model, img, cfg.crop, mc_samples, dev, batch_size, spacing=cfg.spacing, name=str(f), precision=precision)
                 prob = mc.prob
