@@ -5,10 +5,11 @@
 when the call was sent, plus the new ones); the tool's reply names the folder they land in here (files_at). Merging instead
 of copying keeps records written here in the meantime.
 
-    python3 tools/gpu_results.py /work/.device/...        # the reply's files_at
+    .venv/bin/python tools/gpu_results.py /work/.device/...        # the reply's files_at
 """
-import json, os, sys, tempfile
+import sys
 from pathlib import Path
+from nervenet.core import load_json, save_json # the format and atomic write of bench/benchlib.py's save_record
 
 RESULTS = Path(__file__).resolve().parent.parent/'bench'/'results'
 
@@ -18,15 +19,11 @@ def key(rec:dict)->tuple:
 
 def merge(src:Path, dst:Path)->list:
     "Append the records of `src` missing from `dst` to `dst`; the records added"
-    new = json.loads(src.read_text())
-    old = json.loads(dst.read_text()) if dst.exists() else []
+    new = load_json(src)
+    old = load_json(dst) if dst.exists() else []
     have = {key(r) for r in old}
     added = [r for r in new if key(r) not in have]
-    if added:
-        fd, tmp = tempfile.mkstemp(dir=dst.parent, suffix='.json.tmp')
-        with os.fdopen(fd, 'w') as f: f.write(json.dumps(old + added, indent=2, default=str) + '\n')
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dst)
+    if added: save_json(old + added, dst, overwrite=True)
     return added
 
 def main():

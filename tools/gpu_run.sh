@@ -14,7 +14,7 @@
 # 600 s: each step runs under `timeout` with what is left, and a step that no longer fits is skipped with a note.
 # Back in $OUT (at most 8 files): info.log, <stage>.log per stage, and each bench/results/<name>.json this command
 # appended to (the whole file: the records the working copy had plus the new ones). Here, bring those back with
-#   python3 tools/gpu_results.py FILES_AT          (or cp FILES_AT/*.json bench/results/ when nothing changed here since)
+#   .venv/bin/python tools/gpu_results.py FILES_AT          (or cp FILES_AT/*.json bench/results/ when nothing changed here since)
 # Off the device (to check this script): OUT=/tmp/gpuout GPU_RUN_DEVICE=cpu WHL=/tmp/whl311 PYTHON=/tmp/kitvenv/bin/python
 # SITE=/tmp/site311 bash tools/gpu_run.sh smoke     (WHL: wheels for that Python, from PYVER=3.11.7 DEST=... gpu_wheels.sh;
 # empty $OUT before each command, as the device does). Results are appended to bench/results/: run it in a copy.
