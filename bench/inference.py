@@ -12,12 +12,12 @@ arithmetic intensity allows on this device.
     python bench/inference.py --naive-slices 8      # time 8 baseline slices and scale to the volume (a slow CPU)
 """
 from __future__ import annotations
-import copy, time
+import copy, math, time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 import benchlib as bl
 import numpy as np, nibabel as nib
-from nervenet.model import fcdensenet_paper, n_params
+from nervenet.model import fcdensenet_paper, n_params, conv_shapes
 from nervenet.inference import predict_volume, inference_dtype, default_batch_size, CompiledNet
 
 def add_args(p):
@@ -64,16 +64,7 @@ def activation_bytes(model, size:int, itemsize:int)->float:
     kernel per layer (what `torch.compile` generates): that kernel reads the layer's input channels and writes them
     activated, the convolution reads them again (3 passes over its input), and its output is written and copied once into
     the next concatenation (2 passes over its output)"""
-    n = [0]
-    def hook(m, i, o): n[0] += 3*i[0][:1].numel() + 2*o[:1].numel()
-    convs = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
-    hs = [m.register_forward_hook(hook) for m in convs]
-    p = next(model.parameters())
-    try:
-        with torch.no_grad(): model(torch.zeros(1, model.in_channels, size, size, device=p.device))
-    finally:
-        for h in hs: h.remove()
-    return float(n[0]*itemsize)
+    return float(itemsize*sum(3*math.prod(i[1:]) + 2*math.prod(o[1:]) for _, i, o in conv_shapes(model, size)))
 
 def op_breakdown(predict, vol, flops:float)->dict:
     "Share of time per kind of operator on one eager chunk, and the FLOP/s of the convolutions alone"

@@ -5,13 +5,14 @@
 # %% ../nbs/03_model.ipynb #531f0b1e
 from __future__ import annotations
 from collections import OrderedDict
+import math
 import torch
 from torch import nn
 from .core import RunConfig
 
 # %% auto #0
 __all__ = ['dense_layer', 'DenseBlock', 'transition_down', 'transition_up', 'FCDenseNet', 'fcdensenet_paper', 'n_params',
-           'conv_flops']
+           'conv_shapes', 'conv_flops']
 
 # %% ../nbs/03_model.ipynb #528b58f6
 def dense_layer(c_in:int, # input channels
@@ -112,20 +113,29 @@ def n_params(model:nn.Module)->int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 # %% ../nbs/03_model.ipynb #7490067e
-def conv_flops(model:nn.Module, size:int|tuple=320, in_channels:int|None=None)->float:
-    "Multiply-adds x 2 of the convolutions of one forward pass over a `size` slice"
-    flops, hooks = [0], []
-    def hook(m, i, o): flops[0] += 2 * o.numel() // o.shape[0] * m.in_channels // m.groups * m.kernel_size[0] * m.kernel_size[1]
-    def hook_t(m, i, o): flops[0] += 2 * i[0].numel() // i[0].shape[0] * m.out_channels * m.kernel_size[0] * m.kernel_size[1]
+def conv_shapes(model:nn.Module, size:int|tuple=320, in_channels:int|None=None)->list:
+    "(module, input shape, output shape) of every convolution in one eval-mode forward pass over one `size` slice"
+    shapes, hooks = [], []
+    def hook(m, i, o): shapes.append((m, tuple(i[0].shape), tuple(o.shape)))
     for m in model.modules():
-        if isinstance(m, nn.ConvTranspose2d): hooks.append(m.register_forward_hook(hook_t))
-        elif isinstance(m, nn.Conv2d): hooks.append(m.register_forward_hook(hook))
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)): hooks.append(m.register_forward_hook(hook))
     h, w = (size, size) if isinstance(size, int) else size
+    p = next(model.parameters(), None)
     was_training = model.training
     try:
         model.eval()
-        with torch.no_grad(): model(torch.zeros(1, in_channels or getattr(model, 'in_channels', 1), h, w))
+        with torch.no_grad(): model(torch.zeros(1, in_channels or getattr(model, 'in_channels', 1), h, w,
+                                                device=None if p is None else p.device))
     finally:
         for o in hooks: o.remove()
         model.train(was_training)
-    return float(flops[0])
+    return shapes
+
+def conv_flops(model:nn.Module, size:int|tuple=320, in_channels:int|None=None)->float:
+    "Multiply-adds x 2 of the convolutions of one forward pass over a `size` slice"
+    flops = 0
+    for m, i, o in conv_shapes(model, size, in_channels):
+        k = m.kernel_size[0] * m.kernel_size[1]
+        if isinstance(m, nn.ConvTranspose2d): flops += 2 * math.prod(i[1:]) * m.out_channels * k # each input pixel spreads
+        else: flops += 2 * math.prod(o[1:]) * m.in_channels // m.groups * k # each output pixel gathers
+    return float(flops)
