@@ -137,6 +137,8 @@ EOF
 
 gpu_notebooks() { grep -lE '"#\| *gpu' nbs/*.ipynb 2>/dev/null; }
 
+cap() { case $1 in metrics) echo 180;; memory) echo 240;; *) echo 600;; esac; }  # seconds at most per benchmark
+
 run_stage() {
   local s=$1 logf=$1.log
   case $s in
@@ -148,13 +150,10 @@ run_stage() {
       [ -n "$nbs" ] || { log "no notebook has #| gpu cells" | tee -a "$OUT/$logf"; return 0; }
       # shellcheck disable=SC2086  # one word per notebook
       step "$logf" 360 gpu-cells "$PY" tools/test_nbs.py --flags "gpu ${NB_FLAGS:-}" $nbs ;;
-    metrics) bench_step "$logf" 180 metrics bench/run_all.py --device "$DEV" --only metrics ;;
-    memory) bench_step "$logf" 240 memory bench/run_all.py --device "$DEV" --only memory ;;
-    inference) bench_step "$logf" 600 inference bench/run_all.py --device "$DEV" --only inference ;;
+    metrics|memory|inference) bench_step "$logf" "$(cap "$s")" "$s" bench/run_all.py --device "$DEV" --only "$s" ;;
     bench) # the short, predictable ones first: the inference benchmark (compiles) then gets every second left
-      bench_step "$logf" 180 metrics bench/run_all.py --device "$DEV" --only metrics
-      bench_step "$logf" 240 memory bench/run_all.py --device "$DEV" --only memory
-      bench_step "$logf" 600 inference bench/run_all.py --device "$DEV" --only inference ;;
+      local b
+      for b in metrics memory inference; do bench_step "$logf" "$(cap "$b")" "$b" bench/run_all.py --device "$DEV" --only "$b"; done ;;
     train) bench_step "$logf" 480 train bench/run_all.py --device "$DEV" --only training ;;
     train-compile) bench_step "$logf" 600 train-compile bench/training.py --device "$DEV" --compile ;;
   esac
