@@ -200,8 +200,10 @@ def lesion_ratio_from_controls(pairs, # (T2 image, nerve mask image) of healthy 
     "Nerve / muscle T2 ratio exceeded by only `1-q` of the healthy nerve voxels of `pairs`"
     ratios = []
     for t2_img, mask_img in pairs:
-        t2 = np.asanyarray(as_image(t2_img, 'image').dataobj).astype(np.float32)
-        m = as_label(np.asanyarray(as_image(mask_img, 'label', t2_img).dataobj)) > 0
-        ref = reference_signal(t2, m, voxel_spacing(t2_img), ring_mm)
+        t2_img = as_image(t2_img, 'image'); mask_img = as_image(mask_img, 'label', t2_img)
+        ro = reorientation(t2_img) # the muscle reference is per acquisition slice, as in `measure`
+        t2 = ro.to_canonical(np.asanyarray(t2_img.dataobj)).astype(np.float32)
+        m = ro.to_canonical(as_label(np.asanyarray(mask_img.dataobj))) > 0
+        ref = reference_signal(t2, m, canonical_spacing(t2_img), ring_mm)
         ratios.append((t2 / np.where(np.isnan(ref), np.inf, ref)[None, None, :])[m])
     return float(np.quantile(np.concatenate(ratios), q))

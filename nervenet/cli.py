@@ -4,7 +4,8 @@
 
 # %% ../nbs/10_cli.ipynb #0cf200e1
 from __future__ import annotations
-import argparse, sys
+import argparse, shlex, sys
+from pathlib import Path
 
 # %% auto #0
 __all__ = ['make_parser', 'main']
@@ -15,6 +16,14 @@ def _seed(p, default=42): p.add_argument('--seed', type=int, default=default, he
 def _device(p): p.add_argument('--device', default=None, help='cuda, mps or cpu (default: best available)')
 def _overwrite(p): p.add_argument('--overwrite', action='store_true', help='replace existing outputs')
 def _bf16(p): p.add_argument('--cpu-bf16', action='store_true', help='on a CPU with AMX/AVX512-BF16: train in bf16 autocast (~2x faster)')
+
+def _at_least_1(s:str)->int:
+    "argparse type of --epochs: an integer of at least 1"
+    try: n = int(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected an integer, found {s!r}") from None
+    if n < 1: raise argparse.ArgumentTypeError(f"expected at least 1, found {n}")
+    return n
+def _epochs(p, what="the profile's"): p.add_argument('--epochs', type=_at_least_1, help=f'epochs, at least 1 (default: {what})')
 
 def _cfg(a):
     "A RunConfig for the command's profile, seed and epochs when --cpu-bf16 asks for more than the profile's defaults"
@@ -28,7 +37,7 @@ def _phantom(a):
 
 def _train(a):
     from nervenet.train import train
-    train(a.data, a.out, profile=a.profile, epochs=a.epochs, resume=a.resume, seed=a.seed, device=a.device, cfg=_cfg(a))
+    train(a.data, a.out, profile=a.profile, epochs=a.epochs, resume=a.resume, overwrite=a.overwrite, seed=a.seed, device=a.device, cfg=_cfg(a))
 
 def _crossval(a):
     from nervenet.crossval import crossval
@@ -41,7 +50,7 @@ def _segment(a):
 
 def _measure(a):
     from nervenet.biomarkers import measure_files
-    measure_files(a.t2, a.mask, a.output, overwrite=a.overwrite)
+    measure_files(a.t2, a.mask, a.output, overwrite=a.overwrite, lesion=a.lesion)
 
 def _run(a):
     from nervenet.phantom import generate_cohort
@@ -58,16 +67,17 @@ def make_parser()->argparse.ArgumentParser:
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True)
     s = sub.add_parser('phantom', help='generate a synthetic MRN cohort', description='Generate a synthetic MRN cohort in the nervenet layout.')
     s.add_argument('out', help='output folder'); _profile(s); _seed(s, 0); _overwrite(s); s.set_defaults(func=_phantom)
-    s = sub.add_parser('train', help='train an FC-DenseNet on a cohort', description='Train the FC-DenseNet (section 2.4) on all subjects of DATA.')
+    s = sub.add_parser('train', help='train an FC-DenseNet on a cohort', description='Train the FC-DenseNet (section 2.4) on DATA, holding out a seeded ~20 % of the subjects (at least one volunteer) to validate every epoch.')
     s.add_argument('data', help='cohort folder'); s.add_argument('out', help='output folder')
-    _profile(s); s.add_argument('--epochs', type=int, help='epochs (default: the profile\'s; milestones scale)')
-    s.add_argument('--resume', action='store_true', help='continue an interrupted run from its last checkpoint'); _seed(s); _device(s); _bf16(s)
+    _profile(s); _epochs(s, "the profile's; milestones scale")
+    s.add_argument('--resume', action='store_true', help='continue an interrupted run from its last checkpoint')
+    s.add_argument('--overwrite', action='store_true', help='replace a previous run in the output folder'); _seed(s); _device(s); _bf16(s)
     s.set_defaults(func=_train)
     s = sub.add_parser('crossval', help='4-fold cross-validation and the paper\'s report', description='Randomised k-fold cross-validation (section 2.4.3), evaluation and report (section 2.5).')
     s.add_argument('data', help='cohort folder'); s.add_argument('out', help='output folder')
     _profile(s); s.add_argument('--folds', type=int, default=4, help='number of folds (default: 4)')
     s.add_argument('--fold', type=int, help='run only this fold (0-based); the report merges whatever folds are done')
-    s.add_argument('--epochs', type=int, help='epochs (default: the profile\'s)'); _seed(s); _device(s); _bf16(s)
+    _epochs(s); _seed(s); _device(s); _bf16(s)
     s.set_defaults(func=_crossval)
     s = sub.add_parser('segment', help='segment NIfTI scans with a trained model', description='Segment T2 scans (NIfTI files, folders of them, or DICOM series folders) in any orientation; one uint8 mask per input on its grid.')
     s.add_argument('inputs', nargs='+', help='NIfTI files, folders of them, or folders holding one DICOM series'); s.add_argument('-o', '--output', required=True, help='output folder')
@@ -79,16 +89,31 @@ def make_parser()->argparse.ArgumentParser:
     _overwrite(s); _device(s); s.set_defaults(func=_segment)
     s = sub.add_parser('measure', help='clinical read-outs from a T2 scan and a nerve mask', description='Nerve volume, CSA along the nerve, signal intensity and lesion burden.')
     s.add_argument('t2', help='T2 NIfTI, or a folder holding its DICOM series'); s.add_argument('mask', help='nerve mask NIfTI'); s.add_argument('-o', '--output', required=True, help='output folder')
+    s.add_argument('--lesion', metavar='FILE', help="lesion mask NIfTI on the T2's grid, e.g. segmented on a co-registered fat-suppressed scan (default: nerve voxels hyperintense against muscle)")
     _overwrite(s); s.set_defaults(func=_measure)
     s = sub.add_parser('run', help='main job: synthetic cohort, cross-validation, report', description='Generate the synthetic cohort, cross-validate, evaluate and write the report (Table 1, Figure 2).')
     s.add_argument('out', help='output folder'); _profile(s); _seed(s)
-    s.add_argument('--epochs', type=int, help='epochs (default: the profile\'s)'); _device(s); _overwrite(s); _bf16(s); s.set_defaults(func=_run)
+    _epochs(s); _device(s); _overwrite(s); _bf16(s); s.set_defaults(func=_run)
     return p
+
+def _continue_hint(a)->str:
+    "How to continue an interrupted command, where it can be"
+    if a.command == 'train':
+        if not (Path(a.out)/'checkpoints'/'last.pt').exists(): return '; no epoch was finished, so there is nothing to resume: start again with --overwrite'
+        return f"; continue with: nervenet train {shlex.quote(a.data)} {shlex.quote(a.out)} --resume" + (f' --device {a.device}' if a.device else '')
+    if a.command in ('crossval', 'run'): return '; run the same command again to continue (finished folds are kept, an interrupted one resumes from its last checkpoint)'
+    return ''
 
 def main(argv:list|None=None)->int:
     "Entry point of the `nervenet` command"
     a = make_parser().parse_args(argv)
+    if getattr(a, 'device', None): # a device this machine lacks fails here, before any work
+        from nervenet.core import default_device
+        try: default_device(a.device)
+        except RuntimeError as e: print(f"nervenet {a.command}: error: {e}", file=sys.stderr); return 1
     try: res = a.func(a)
+    except KeyboardInterrupt:
+        print(f"nervenet {a.command}: interrupted{_continue_hint(a)}", file=sys.stderr); return 130
     except (FileExistsError, FileNotFoundError, ValueError) as e:
         print(f"nervenet {a.command}: error: {e}", file=sys.stderr); return 2
     return int(res or 0)

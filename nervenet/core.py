@@ -13,7 +13,7 @@ import torch
 
 # %% auto #0
 __all__ = ['PROFILES', 'Profile', 'get_profile', 'scale_milestones', 'RunConfig', 'InvalidInputError', 'check_overwrite',
-           'atomic_write', 'save_json', 'load_json', 'seed_everything', 'default_device', 'cpu_bf16',
+           'current_umask', 'atomic_write', 'save_json', 'load_json', 'seed_everything', 'default_device', 'cpu_bf16',
            'multiprocessing_fragile', 'safe_workers']
 
 # %% ../nbs/00_core.ipynb #c18a99d5
@@ -48,8 +48,12 @@ def get_profile(name:str|Profile)->Profile:
 
 # %% ../nbs/00_core.ipynb #7e0308aa
 def scale_milestones(epochs:int, milestones=(30, 80), ref_epochs:int=100)->tuple:
-    "The paper's milestones `milestones` of `ref_epochs` epochs scaled to `epochs`"
-    return tuple(int(round(m * epochs / ref_epochs)) for m in milestones)
+    "The paper's milestones `milestones` of `ref_epochs` epochs scaled to `epochs`; each at least 1 and none before the previous"
+    out, lo = [], 1 # milestone 0 would skip the first learning rate altogether
+    for m in milestones:
+        lo = max(lo, int(round(m * epochs / ref_epochs)))
+        out.append(lo)
+    return tuple(out)
 
 @dataclass
 class RunConfig:
@@ -117,6 +121,15 @@ def check_overwrite(path, overwrite:bool=False)->Path:
     if path.exists() and not overwrite: raise FileExistsError(f"{path} exists; refusing to overwrite it (pass overwrite=True / --overwrite)")
     return path
 
+def current_umask()->int:
+    "The process's file mode creation mask, read without changing it where the system allows (Linux: /proc/self/status)"
+    try:
+        for line in Path('/proc/self/status').read_text().splitlines():
+            if line.startswith('Umask:'): return int(line.split()[1], 8)
+    except (OSError, ValueError): pass
+    mask = os.umask(0o022); os.umask(mask) # elsewhere: set and restore at once
+    return mask
+
 @contextmanager
 def atomic_write(path, overwrite:bool=False):
     "Yield a temporary path next to `path`; rename it to `path` when the block succeeds"
@@ -126,6 +139,7 @@ def atomic_write(path, overwrite:bool=False):
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~current_umask()) # mkstemp's 0600 would keep the output from everyone else
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp): os.unlink(tmp)

@@ -15,15 +15,16 @@ from scipy import stats
 from .core import get_profile, RunConfig, save_json, load_json, atomic_write, default_device
 from .metrics import evaluate
 from .data import read_cohort, save_nifti, voxel_spacing, overlay_contours, reorientation, canonical_spacing
-from .train import train, load_checkpoint
+from .train import train, load_checkpoint, data_fingerprint, fingerprint_diff
 from .inference import predict_volume, nerve_mask
 from .biomarkers import coverage
 
 # %% auto #0
-__all__ = ['METRICS', 'METRIC_NAMES', 'COHORT_ORDER', 'COVERAGE_COLUMNS', 'make_split', 'compare', 'summarise', 'mean_sd',
-           'comparison_order', 'table1', 'p_text', 'mann_whitney', 'location_dice', 'postprocessing_effect',
-           'device_name', 'evaluate_subject', 'run_fold', 'crossval', 'load_results', 'run_info', 'coverage_table',
-           'coverage_section', 'render_report', 'plot_figure2', 'plot_overlays', 'make_report']
+__all__ = ['METRICS', 'METRIC_NAMES', 'LOWER_IS_BETTER', 'COHORT_ORDER', 'COVERAGE_COLUMNS', 'make_split', 'compare', 'summarise',
+           'mean_sd', 'comparison_order', 'table1', 'p_text', 'mw_method', 'mann_whitney', 'location_dice',
+           'postprocessing_effect', 'device_name', 'evaluate_subject', 'run_fold', 'crossval', 'load_results',
+           'run_info', 'coverage_table', 'coverage_section', 'render_report', 'plot_figure2', 'plot_overlays',
+           'make_report']
 
 # %% ../nbs/07_crossval.ipynb #6c4a2dac
 def _key(s)->tuple:
@@ -57,8 +58,9 @@ def make_split(subjects:list, # `Subject`s, or (id, cohort[, location]) tuples
     return [dict(fold=k, train=sorted(i for i in ids if i not in t), test=sorted(t)) for k, t in enumerate(test)]
 
 # %% ../nbs/07_crossval.ipynb #3cf583d2
-METRICS = ('dice', 'hd95', 'vs')
-METRIC_NAMES = dict(dice='Dice coefficient', hd95='HD95 (mm)', vs='Volumetric similarity')
+METRICS = ('dice', 'hd95', 'hd95_es', 'vs')
+METRIC_NAMES = dict(dice='Dice coefficient', hd95='HD95 (mm)', hd95_es="HD95, paper's tool (mm)", vs='Volumetric similarity')
+LOWER_IS_BETTER = ('hd95', 'hd95_es')
 
 def compare(raters:dict, # rater name -> mask
             consensus, # consensus (GT) mask
@@ -66,7 +68,7 @@ def compare(raters:dict, # rater name -> mask
             auto=None, # the method's mask without post-processing
             auto_pp=None, # the method's mask after post-processing
            )->list:
-    "Table 1's comparisons of one subject: one dict per comparison with kind, Dice, HD95 and VS"
+    "Table 1's comparisons of one subject: one dict per comparison with kind and the `METRICS`"
     names, rows = sorted(raters), []
     def add(a, b, comp, kind, pp=False): rows.append(dict(comparison=comp, kind=kind, postprocessed=pp, **evaluate(a, b, spacing)))
     for i, r in enumerate(names):
@@ -136,17 +138,23 @@ def p_text(p:float)->str:
     "A p-value as section 3 writes it"
     return 'n/a' if not np.isfinite(p) else 'p < 0.001' if p < 0.001 else f"p = {p:.1g}"
 
+def mw_method(a, b)->str:
+    "The Mann-Whitney p-value R's `wilcox.test` computes for samples `a`, `b`: 'exact' (both under 50 values, no ties) or 'asymptotic'"
+    v = np.concatenate([np.asarray(a, float), np.asarray(b, float)])
+    return 'exact' if len(a) < 50 and len(b) < 50 and len(np.unique(v)) == len(v) else 'asymptotic'
+
 def mann_whitney(results:pd.DataFrame, postprocessed:bool=False)->pd.DataFrame:
-    "Unpaired two-sided Mann-Whitney U test of Auto-GT against R-R per cohort and metric"
+    "Unpaired two-sided Mann-Whitney U test of Auto-GT against R-R per cohort and metric, exact or asymptotic as R chooses"
     r, out = _paper_rows(results, postprocessed), []
     for cohort in _cohorts(r):
         for m in METRICS:
             rc = r[(r.cohort == cohort) & (r.metric == m)]
             a, b = rc.value[rc.comparison == 'Auto-GT'].to_numpy(float), rc.value[rc.comparison == 'R-R'].to_numpy(float)
-            u, p = stats.mannwhitneyu(a, b, alternative='two-sided') if len(a) and len(b) else (np.nan, np.nan)
+            method = mw_method(a, b) if len(a) and len(b) else 'n/a'
+            u, p = stats.mannwhitneyu(a, b, alternative='two-sided', method=method) if len(a) and len(b) else (np.nan, np.nan)
             out.append(dict(cohort=cohort, metric=m, postprocessed=postprocessed, n_auto=len(a), n_rr=len(b),
                             median_auto=np.median(a) if len(a) else np.nan, median_rr=np.median(b) if len(b) else np.nan,
-                            U=float(u), p=float(p), p_text=p_text(p)))
+                            U=float(u), p=float(p), method=method, p_text=p_text(p)))
     return pd.DataFrame(out)
 
 def location_dice(results:pd.DataFrame, postprocessed:bool=False)->pd.DataFrame:
@@ -164,9 +172,10 @@ def postprocessing_effect(results:pd.DataFrame)->pd.DataFrame:
         for m in METRICS:
             wm = w[w.metric == m]
             if False not in wm or True not in wm: continue
-            better = (wm[True] < wm[False]) if m == 'hd95' else (wm[True] > wm[False])
+            lower, higher = wm[True] < wm[False], wm[True] > wm[False]
+            better, worse = (lower, higher) if m in LOWER_IS_BETTER else (higher, lower)
             out.append(dict(cohort=c, metric=METRIC_NAMES[m], n=len(wm), without=mean_sd(wm[False]), **{'with': mean_sd(wm[True])},
-                            improved=int(better.sum()), worse=int(((wm[True] > wm[False]) if m == 'hd95' else (wm[True] < wm[False])).sum())))
+                            improved=int(better.sum()), worse=int(worse.sum())))
     return pd.DataFrame(out)
 
 # %% ../nbs/07_crossval.ipynb #9e07b0ab
@@ -191,12 +200,13 @@ def evaluate_subject(s, # `nervenet.data.Subject`
                      fold:int, # fold number
                      device=None, # cuda, mps or cpu
                      train_spacing=None, # voxel size the network was trained on (`RunConfig.spacing`); None: no resampling
+                     precision:str='auto', # of the prediction, as for `predict_volume`: 'auto' (bf16 where the device has it) or 'fp32'
                     )->dict:
     "Segment subject `s`, save the masks, compare with its raters and consensus; returns the metrics record"
     t2 = s.load_t2()
     spacing, device = voxel_spacing(t2), default_device(device)
     t0 = time.perf_counter()
-    prob = predict_volume(model, t2, crop, device=device, spacing=train_spacing)
+    prob = predict_volume(model, t2, crop, device=device, spacing=train_spacing, precision=precision)
     raw, pp = nerve_mask(prob, t2, postprocess=False), nerve_mask(prob, t2)
     seconds = time.perf_counter() - t0
     save_nifti(raw, t2, fd/'pred-raw'/f'{s.id}.nii.gz', overwrite=True, dtype=np.uint8)
@@ -225,16 +235,18 @@ def run_fold(data, # cohort folder
     if not (fd/'trained.json').exists():
         if verbose: print(f"fold {k}: training on {len(split['train'])} subjects for {cfg.epochs} epochs (monitoring {len(split['test'])} test subjects)")
         t0 = time.perf_counter()
-        train(data, fd/'model', profile=cfg.profile, resume=_checkpoint(fd).exists(), seed=cfg.seed, device=device,
+        resume = _checkpoint(fd).exists() # else anything in fold-K/model is an interrupted start of this same fold: replaced
+        train(data, fd/'model', profile=cfg.profile, resume=resume, overwrite=not resume, seed=cfg.seed, device=device,
               train_ids=split['train'], valid_ids=split['test'], cfg=cfg, progress=verbose)
         save_json(dict(fold=k, epochs=cfg.epochs, seconds=time.perf_counter() - t0, device=device_name(device),
                        train=split['train'], test=split['test'], evaluated='last epoch (checkpoints/last.pt)'), fd/'trained.json')
     todo = [i for i in split['test'] if not (fd/'metrics'/f'{i}.json').exists()]
     if not todo: return
     model, mcfg = load_checkpoint(_checkpoint(fd), device=default_device(device))
-    predict_volume(model, subjects[todo[0]].load_t2(), mcfg.crop, device=default_device(device))          # untimed warm-up
+    precision = 'auto' if cfg.mixed_precision else 'fp32' # full precision throughout when training asked for it
+    predict_volume(model, subjects[todo[0]].load_t2(), mcfg.crop, device=default_device(device), precision=precision) # untimed warm-up
     for i in todo:
-        rec = evaluate_subject(subjects[i], model, mcfg.crop, fd, k, device, mcfg.spacing)
+        rec = evaluate_subject(subjects[i], model, mcfg.crop, fd, k, device, mcfg.spacing, precision)
         if verbose:
             ag = {r['postprocessed']: r for r in rec['rows'] if r['comparison'] == 'Auto-GT'}
             print(f"fold {k}: {i:8s} Dice {ag[False]['dice']:.3f}  HD95 {ag[False]['hd95']:6.2f} mm  VS {ag[False]['vs']:.3f}"
@@ -266,16 +278,21 @@ def crossval(data, # cohort folder (nervenet layout, e.g. from `nervenet.phantom
     "Cross-validate on `data` into `out`; returns the report folder"
     data, out = Path(data), Path(out)
     subjects = read_cohort(data)
-    cfg = cfg or RunConfig.from_profile(get_profile(profile), seed=seed, **({'epochs': epochs} if epochs else {}))
+    if epochs is not None and epochs < 1: raise ValueError(f"epochs must be at least 1, found {epochs}")
+    cfg = cfg or RunConfig.from_profile(get_profile(profile), seed=seed, **({'epochs': epochs} if epochs is not None else {}))
     if fold is not None and not 0 <= fold < folds: raise ValueError(f"fold must be in 0..{folds-1}, found {fold}")
     out.mkdir(parents=True, exist_ok=True)
     training = {k: v for k, v in cfg.to_dict().items() if k != 'device'}
     _check_or_write(out/'crossval.json', dict(profile=cfg.profile, folds=folds, seed=seed, epochs=cfg.epochs, config=training), 'settings',
                     norm=_settings) # a folder written before a RunConfig field existed still matches at that field's default
+    fp = data_fingerprint(data)
+    if (out/'data.json').exists() and 'fingerprint' in (old := load_json(out/'data.json')):
+        if diff := fingerprint_diff(old['fingerprint'], fp):
+            raise ValueError(f"{out}: this folder holds an experiment on other data than {data} ({'; '.join(diff)}); use a new output folder")
     split = make_split(subjects, folds=folds, seed=seed)
     _check_or_write(out/'split.json', split, 'splits')
     cfg.save(out/'config.json')
-    save_json(dict(data=str(data.resolve())), out/'data.json')
+    save_json(dict(data=str(data.resolve()), fingerprint=fp), out/'data.json')
     for k in ([fold] if fold is not None else range(folds)): run_fold(data, out, split[k], cfg, device, verbose)
     rep = make_report(out)
     if verbose: print('\n' + (rep/'table1.md').read_text())
@@ -289,7 +306,8 @@ def load_results(out)->pd.DataFrame:
         rec = load_json(f)
         base = {k: rec[k] for k in ('subject', 'cohort', 'location', 'fold')}
         for r in rec['rows']:
-            for m in METRICS: rows.append(dict(base, comparison=r['comparison'], kind=r['kind'], postprocessed=r['postprocessed'], metric=m, value=r[m]))
+            for m in METRICS:  # a record written before a metric existed lacks it: that metric's rows are left out
+                if m in r: rows.append(dict(base, comparison=r['comparison'], kind=r['kind'], postprocessed=r['postprocessed'], metric=m, value=r[m]))
         rows.append(dict(base, comparison='Auto', kind='time', postprocessed=True, metric='seconds', value=rec['seconds']))
         for name, v in rec['baseline_dice'].items(): rows.append(dict(base, comparison=f'{name}-GT', kind='baseline', postprocessed=False, metric='dice', value=v))
     cols = ['subject', 'cohort', 'location', 'fold', 'comparison', 'kind', 'postprocessed', 'metric', 'value']
@@ -393,7 +411,9 @@ def render_report(out, # cross-validation folder
     return '\n\n'.join([
         f"## Table 1 (profile `{info['profile']}`, device {', '.join(info['devices'])})",
         f"{info['subjects_evaluated']} of {info['subjects_total']} subjects evaluated; folds trained: {info['folds_trained']} of "
-        f"{info['folds']}; {info['epochs']} epochs; the model of the last epoch; Auto = network output without post-processing (as in the paper).",
+        f"{info['folds']}; {info['epochs']} epochs; the model of the last epoch; Auto = network output without post-processing (as in the paper). "
+        f"HD95 (mm): between the masks' boundaries, as MedPy and MONAI compute it; HD95, paper's tool (mm): over the mismatched "
+        f"voxels, as the paper's EvaluateSegmentation computes it (its Table 1); mean ± SD of finite values, '(k inf)': k empty segmentations.",
         _md_table(_display_table1(table1(res))),
         "### Auto-GT vs R-R: unpaired two-sided Mann-Whitney U test",
         _md_table(mw[['cohort', 'comparison', 'metric', 'n_auto', 'n_rr', 'p_text']].round(4)),
@@ -409,24 +429,25 @@ def render_report(out, # cross-validation folder
 
 # %% ../nbs/07_crossval.ipynb #7adfaf8c
 def plot_figure2(results:pd.DataFrame, postprocessed:bool=False):
-    "Figure 2: Auto-GT vs R-R boxplots of Dice, HD95, VS per cohort, and the segmentation time"
+    "Figure 2: Auto-GT vs R-R boxplots of the `METRICS` per cohort (finite values; infinite ones counted under the box), and the segmentation time"
     r = _paper_rows(results, postprocessed)
     cohorts = _cohorts(r)
-    fig, axs = plt.subplots(1, 4, figsize=(15, 3.6))
+    fig, axs = plt.subplots(1, len(METRICS) + 1, figsize=(3.8 * (len(METRICS) + 1), 3.8))
     colors = {'Auto-GT': '#4c9be8', 'R-R': '#f29e4c'}
     for ax, m in zip(axs, METRICS):
         vals, labels, cs = [], [], []
         for c in cohorts:
             for comp in ('Auto-GT', 'R-R'):
                 v = r.value[(r.cohort == c) & (r.metric == m) & (r.comparison == comp)].to_numpy(float)
-                vals.append(v[np.isfinite(v)]); labels.append(f"{c}\n{comp}"); cs.append(colors[comp])
+                n_inf = int(np.isinf(v).sum())
+                vals.append(v[np.isfinite(v)]); labels.append(f"{c}\n{comp}" + (f"\n({n_inf} inf)" if n_inf else '')); cs.append(colors[comp])
         bp = ax.boxplot(vals, tick_labels=labels, patch_artist=True, widths=0.6)
         for b, c in zip(bp['boxes'], cs): b.set_facecolor(c)
         ax.set_title(METRIC_NAMES[m]); ax.tick_params(axis='x', labelsize=8)
     t = results[results.kind == 'time']
-    axs[3].boxplot([t.value[t.cohort == c].to_numpy(float) for c in cohorts], tick_labels=[f"{c}\nAuto" for c in cohorts],
-                   patch_artist=True, widths=0.6)
-    axs[3].set_title('Segmentation time (s), method only'); axs[3].tick_params(axis='x', labelsize=8)
+    axs[-1].boxplot([t.value[t.cohort == c].to_numpy(float) for c in cohorts], tick_labels=[f"{c}\nAuto" for c in cohorts],
+                    patch_artist=True, widths=0.6)
+    axs[-1].set_title('Segmentation time (s), method only'); axs[-1].tick_params(axis='x', labelsize=8)
     fig.tight_layout()
     return fig
 

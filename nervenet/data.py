@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_data.ipynb #cce506bf
 from __future__ import annotations
-import csv, gzip, random, shutil, subprocess, tempfile, warnings, zlib
+import csv, gzip, io, logging, random, shutil, subprocess, tempfile, warnings, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -17,12 +17,12 @@ from .core import InvalidInputError, atomic_write, check_overwrite, default_devi
 
 # %% auto #0
 __all__ = ['AFFINE_TOL', 'COHORTS', 'LOCATIONS', 'CANONICAL_AXES', 'SPACING_TOL', 'SPACING_RANGE', 'LabelConventionWarning',
-           'as_label', 'check_same_grid', 'load_nifti', 'as_image', 'voxel_spacing', 'save_nifti', 'Subject',
-           'read_cohort', 'majority_vote', 'OrientationWarning', 'Reorientation', 'reorientation', 'relayout',
-           'to_canonical', 'canonical_spacing', 'tilt', 'SpacingWarning', 'training_spacing', 'check_spacing',
-           'inplane_shape', 'resample_inplane', 'is_dicom', 'dicom_files', 'read_dicom_series', 'load_scan',
-           'write_dicom_series', 'CropBox', 'zscore', 'crop_or_pad', 'uncrop', 'preprocess', 'SliceDataset',
-           'overlay_contours', 'SliceDL', 'slice_dls']
+           'as_label', 'check_same_grid', 'load_nifti', 'as_image', 'voxel_spacing', 'save_nifti', 'majority_vote',
+           'Subject', 'read_cohort', 'OrientationWarning', 'Reorientation', 'reorientation', 'relayout', 'to_canonical',
+           'canonical_spacing', 'tilt', 'SpacingWarning', 'training_spacing', 'check_spacing', 'inplane_shape',
+           'resample_inplane', 'is_dicom', 'dicom_files', 'read_dicom_series', 'load_scan', 'write_dicom_series',
+           'CropBox', 'zscore', 'crop_or_pad', 'uncrop', 'preprocess', 'SliceDataset', 'overlay_contours', 'SliceDL',
+           'slice_dls']
 
 # %% ../nbs/02_data.ipynb #30c731dd
 AFFINE_TOL = 1e-3 # largest accepted difference between two affine entries (mm)
@@ -43,13 +43,14 @@ def _affine_diff(a, b, tol:float=AFFINE_TOL)->str:
 def as_label(arr, path='array')->np.ndarray:
     "`arr` as a uint8 {0, 1} mask, converting 0/255, 0/1 floats and booleans with a notice, refusing anything else"
     arr = np.asarray(arr)
+    if arr.dtype.kind == 'c': raise InvalidInputError(path, 'a binary label (0/1 or 0/255)', f'{arr.dtype} (complex) values')
     if arr.dtype == bool:
         warnings.warn(f"{path}: label stored as booleans; converted to uint8 0/1", LabelConventionWarning, stacklevel=2)
         return arr.astype(np.uint8)
     if arr.dtype.kind == 'f' and not np.isfinite(arr).all():
-        raise InvalidInputError(path, 'a binary label (0/1)', f'{int((~np.isfinite(arr)).sum())} NaN or Inf voxels')
+        raise InvalidInputError(path, 'a binary label (0/1 or 0/255)', f'{int((~np.isfinite(arr)).sum())} NaN or Inf voxels')
     vals = np.unique(arr)
-    if len(vals) > 2: raise InvalidInputError(path, 'a binary label (0/1)', _fmt_values(vals))
+    if len(vals) > 2: raise InvalidInputError(path, 'a binary label (0/1 or 0/255)', _fmt_values(vals))
     if set(vals.tolist()) <= {0, 1}:
         if arr.dtype.kind == 'f':
             warnings.warn(f"{path}: label stored as 0/1 floats; converted to uint8 0/1", LabelConventionWarning, stacklevel=2)
@@ -68,6 +69,10 @@ def check_same_grid(img:nib.Nifti1Image, ref:nib.Nifti1Image, path=None, tol:flo
     if np.abs(img.affine - ref.affine).max() > tol:
         raise InvalidInputError(path, f"the affine of {rname} (within {tol:g} mm)", f"different affine entries: {_affine_diff(img.affine, ref.affine, tol)}")
 
+def _axis_sizes(affine)->np.ndarray:
+    "Length (mm) of each array axis's step in the 4x4 `affine`: the voxel size the affine gives"
+    return np.sqrt((np.asarray(affine, float)[:3, :3]**2).sum(0))
+
 def _read(path)->tuple:
     "The NIfTI image at `path` and its voxels; every failure becomes an `InvalidInputError` naming the file"
     p = Path(path)
@@ -82,11 +87,36 @@ def _read(path)->tuple:
     elif raw[4:8] == b'n+2\0': cls = nib.Nifti2Image
     elif raw[344:348] == b'ni1\0': raise InvalidInputError(p, 'a single-file NIfTI image (.nii or .nii.gz)', 'the header of a .hdr/.img pair')
     else: raise InvalidInputError(p, 'a NIfTI file', 'a file that is not NIfTI (no NIfTI magic in its header)')
+    quiet = _NoPixdimNotice()
+    nib.imageglobals.logger.addFilter(quiet)
     try:
         with nib.imageglobals.LoggingOutputSuppressor(): img = cls.from_bytes(raw) # the error below says it all
         arr = np.asanyarray(img.dataobj)
+        stored = cls.header_class.from_fileobj(io.BytesIO(raw), check=False) # the header as written, before nibabel's fix-ups
     except Exception as e: raise InvalidInputError(p, 'a complete NIfTI file', f'a truncated or corrupt NIfTI file ({type(e).__name__}: {e})') from None
-    return img, arr
+    finally: nib.imageglobals.logger.removeFilter(quiet)
+    return _check_voxel_size(p, img, stored), arr
+
+class _NoPixdimNotice(logging.Filter):
+    "Drops nibabel's log line about fixing pixdim[1,2,3], which names no file: `_check_voxel_size` judges the stored values"
+    def filter(self, record): return not record.getMessage().startswith('pixdim[1,2,3]')
+
+def _check_voxel_size(path, img, stored)->nib.Nifti1Image:
+    "`img`, unless the stored `pixdim[1:4]` are not finite and > 0 and no sform gives the voxel size instead"
+    n = min(len(img.shape), 3)
+    pix = np.asarray(stored['pixdim'][1:1 + n], dtype=float)
+    if np.isfinite(pix).all() and (pix > 0).all(): return img
+    found = f"pixdim[1:{n + 1}] = ({', '.join(f'{v:g}' for v in pix)})"
+    if int(stored['sform_code']) > 0:
+        sform = np.asarray(stored.get_sform(), dtype=float)
+        sizes = _axis_sizes(sform)[:n]
+        if np.isfinite(sform).all() and (sizes > 0).all():
+            zooms = list(img.header.get_zooms()); zooms[:n] = sizes
+            img.header.set_zooms(zooms) # the voxel size the sform gives, instead of nibabel's 1 mm stand-in
+            return img
+        found += f" and an sform with axes of length {tuple(round(float(v), 4) for v in sizes)}"
+    else: found += " and no sform to take the voxel size from (sform_code 0)"
+    raise InvalidInputError(path, 'a voxel size: pixdim[1:4] finite and > 0, or an sform (sform_code > 0) with axes of non-zero length', found)
 
 def load_nifti(path, # a .nii or .nii.gz file
                kind:str='image', # 'image' (3D, finite, non-constant) or 'label' (binary mask)
@@ -96,8 +126,9 @@ def load_nifti(path, # a .nii or .nii.gz file
     if kind not in ('image', 'label'): raise ValueError(f"kind must be 'image' or 'label', not {kind!r}")
     img, arr = _read(path)
     if arr.ndim != 3: raise InvalidInputError(path, 'a 3D image', f'a {arr.ndim}D image of shape {arr.shape}')
+    if arr.dtype.kind == 'c': raise InvalidInputError(path, 'real-valued voxels', f'{arr.dtype} voxels (complex-valued)')
     if kind == 'image':
-        if arr.dtype.kind in 'fc' and not np.isfinite(arr).all():
+        if arr.dtype.kind == 'f' and not np.isfinite(arr).all():
             raise InvalidInputError(path, 'finite voxel values', f'{int((~np.isfinite(arr)).sum())} NaN or Inf voxels')
         if arr.min() == arr.max(): raise InvalidInputError(path, 'an image with varying intensities (z-score needs them)', f'a constant image (all voxels {arr.flat[0]:g})')
     else: arr = as_label(arr, path)
@@ -118,7 +149,7 @@ def as_image(x, # a NIfTI image or a path to one
     return x
 
 def voxel_spacing(img:nib.Nifti1Image)->tuple:
-    "Voxel size in mm along the three array axes, read from the header"
+    "Voxel size in mm along the three array axes, read from the header (`load_nifti` has checked it)"
     return tuple(float(z) for z in img.header.get_zooms()[:3])
 
 # %% ../nbs/02_data.ipynb #adeeb667
@@ -146,6 +177,15 @@ def save_nifti(array, # data on the grid of `ref`
     img.header['cal_min'] = img.header['cal_max'] = 0
     with atomic_write(path, overwrite=overwrite) as tmp: nib.save(img, tmp)
     return path
+
+# %% ../nbs/02_data.ipynb #0af9c300
+def majority_vote(masks:list)->np.ndarray:
+    "Voxels marked by more than half of the binary `masks`, as uint8 {0, 1}"
+    if len(masks) == 0: raise ValueError('majority_vote needs at least one mask')
+    shapes = {np.shape(m) for m in masks}
+    if len(shapes) > 1: raise ValueError(f'majority_vote needs masks of one shape, found {sorted(shapes)}')
+    votes = np.sum([np.asarray(m) > 0 for m in masks], axis=0)
+    return (2 * votes > len(masks)).astype(np.uint8)
 
 # %% ../nbs/02_data.ipynb #5c69a105
 COHORTS = ('volunteer', 'patient')
@@ -235,15 +275,6 @@ def read_cohort(root, # cohort folder holding subjects.csv
             if s.consensus is not None: s.load_consensus(ref)
     return subjects
 
-# %% ../nbs/02_data.ipynb #0af9c300
-def majority_vote(masks:list)->np.ndarray:
-    "Voxels marked by more than half of the binary `masks`, as uint8 {0, 1}"
-    if len(masks) == 0: raise ValueError('majority_vote needs at least one mask')
-    shapes = {np.shape(m) for m in masks}
-    if len(shapes) > 1: raise ValueError(f'majority_vote needs masks of one shape, found {sorted(shapes)}')
-    votes = np.sum([np.asarray(m) > 0 for m in masks], axis=0)
-    return (2 * votes > len(masks)).astype(np.uint8)
-
 # %% ../nbs/02_data.ipynb #9d947cd3
 CANONICAL_AXES = ('L', 'P', 'S') # array axes of the canonical layout: patient left, posterior, superior (slices)
 _CANONICAL_SIGN = (-1, -1, 1) # the same as signs along RAS+ world axes x, y, z
@@ -281,8 +312,6 @@ class Reorientation:
         out = [0, 0, 0]
         for n, (j, _) in zip(self.shape, self.transform): out[int(j)] = int(n)
         return tuple(out)
-
-def _axis_sizes(affine)->np.ndarray: return np.sqrt((np.asarray(affine, float)[:3, :3]**2).sum(0))
 
 def reorientation(img:nib.Nifti1Image, # image to segment or train on
                   thick_ratio:float=1.2, # the slice axis is the thickest one when it is this much thicker than the others
@@ -418,6 +447,10 @@ def read_dicom_series(folder, # folder holding the files of one DICOM series
         outs = sorted(Path(tmp).glob('*.nii'))
         if r.returncode != 0 or not outs:
             raise InvalidInputError(folder, 'a DICOM series dcm2niix can convert', f"dcm2niix exit code {r.returncode}: {_tail(r.stdout + r.stderr)}")
+        log = (r.stdout + r.stderr).splitlines()
+        if any('Interslice distance varies' in l for l in log) or any('_Eq_' in o.name for o in outs): # _Eq: dcm2niix's evened-out copy
+            said = ' | '.join(l.strip() for l in log if 'Interslice distance' in l or 'Missing images' in l)
+            raise InvalidInputError(folder, 'one DICOM series with evenly spaced slices', f"uneven slice spacing (a missing slice?); dcm2niix: {said}")
         if len(outs) > 1: raise InvalidInputError(folder, 'one DICOM series', f"{len(outs)} volumes ({', '.join(o.name for o in outs)})")
         img = load_nifti(outs[0], 'image')
     return type(img)(np.asanyarray(img.dataobj), img.affine, img.header)
@@ -562,14 +595,14 @@ class SliceDataset:
         return cls(torch.cat(xs), torch.cat(ys), index)
 
 def overlay_contours(ax, img2d, masks:dict|None=None, title:str|None=None, colors=None):
-    "Draw slice `img2d` (X, Y) in grey on `ax` with the contour of each mask in `masks` (name -> (X, Y) array)"
+    "Draw slice `img2d` (X, Y) in grey on `ax`, X to the right and Y down (canonical layout: radiological view, anterior up, patient's left on the right), with the contour of each mask in `masks` (name -> (X, Y) array)"
     img2d = np.asarray(img2d, dtype=np.float32)
-    ax.imshow(img2d.T, cmap='gray', origin='lower', interpolation='nearest')
+    ax.imshow(img2d.T, cmap='gray', origin='upper', interpolation='nearest')
     colors = colors or ['#ffd700', '#00e5ff', '#ff5fd2', '#7cff4f', '#ff7f0e']
     handles = []
     for (name, m), c in zip((masks or {}).items(), colors):
         m = np.asarray(m, dtype=np.float32)
-        if m.max() > 0: ax.contour(m.T, levels=[0.5], colors=[c], linewidths=1.2, origin='lower')
+        if m.max() > 0: ax.contour(m.T, levels=[0.5], colors=[c], linewidths=1.2) # pixel (x, y) at (x, y), as in the image
         handles.append(plt.Line2D([], [], color=c, label=name))
     if title: ax.set_title(title, fontsize=9)
     ax.set_axis_off()
@@ -578,7 +611,7 @@ def overlay_contours(ax, img2d, masks:dict|None=None, title:str|None=None, color
 class SliceDL(DataLoader):
     "A fastai `DataLoader` over a `SliceDataset` with a `show_batch` that draws the masks as contours"
     def show_batch(self, b=None, max_n:int=8, ncols:int=4, figsize=None):
-        "Slices of batch `b` (default: one batch) with the consensus contour"
+        "Slices of batch `b` (default: one batch) with the consensus contour, in the radiological view (`overlay_contours`)"
         x, y = (b if b is not None else self.one_batch())
         n = min(max_n, len(x)); nrows = (n + ncols - 1) // ncols
         fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (2.6*ncols, 2.6*nrows), squeeze=False)

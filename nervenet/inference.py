@@ -16,7 +16,7 @@ from scipy import ndimage
 from fastprogress.fastprogress import progress_bar
 from .core import InvalidInputError, atomic_write, check_overwrite, default_device, cpu_bf16
 from .data import (as_image, preprocess, uncrop, voxel_spacing, reorientation, to_canonical, canonical_spacing,
-                           check_spacing, inplane_shape, resample_inplane, load_scan, dicom_files)
+                           check_spacing, inplane_shape, resample_inplane, load_scan, dicom_files, _nifti_file)
 
 # %% auto #0
 __all__ = ['inference_dtype', 'default_batch_size', 'predict_volume', 'covering_crop', 'CompiledNet', 'MCPrediction',
@@ -240,28 +240,98 @@ def segment(img:nib.Nifti1Image, # T2 stack (or a path to one)
     return mask_image(nerve_mask(prob, img, threshold, postprocess), img)
 
 # %% ../nbs/06_inference.ipynb #82e3b0b9
-def _stem(p:Path)->str: return p.name[:-7] if p.name.endswith('.nii.gz') else p.name[:-4] if p.name.endswith('.nii') else p.stem
+def _stem(p:Path)->str:
+    "The name of a NIfTI file without `.nii` / `.nii.gz`; a folder's (a DICOM series) name"
+    if p.name.endswith('.nii.gz'): return p.name[:-7]
+    if p.name.endswith('.nii'): return p.name[:-4]
+    return p.name if p.is_dir() else p.stem
 
-def nifti_inputs(inputs)->tuple[list, list]:
-    "The scans among `inputs`: NIfTI files, and DICOM series folders (as the folder); one error line per input that is neither"
-    files, errors = [], []
+_LABELS = ('rater-', 'consensus', 'truth') # label files of the nervenet layout (`nervenet.data.read_cohort`, `nervenet.phantom`)
+_OUTPUTS = ('_nerve', '_prob') # what `segment_files` writes, besides `_t2` (a converted DICOM series) and `_uncertainty.csv`
+
+def _not_a_scan(f:Path, stems:set)->bool:
+    "Whether the NIfTI file `f` of a folder whose files have the names `stems` is a label or an output of `segment_files`"
+    s = _stem(f)
+    return s.startswith(_LABELS) or s.endswith(_OUTPUTS) or (s.endswith('_t2') and f"{s[:-3]}_nerve" in stems)
+
+def _is_cohort(p:Path)->bool: return (p/'subjects.csv').is_file()
+
+def _folder_scans(p:Path)->tuple[list, list]:
+    "The scans in folder `p` (see the rules above) and the NIfTI files skipped as labels or outputs"
+    if _is_cohort(p): return [t for d in sorted(p.iterdir()) if d.is_dir() and (t := _nifti_file(d, 't2'))], []
+    if t2 := _nifti_file(p, 't2'): return [t2], []
+    nii = sorted(f for f in p.iterdir() if f.is_file() and f.name.endswith(('.nii', '.nii.gz')))
+    stems = {_stem(f) for f in nii}
+    skipped = [f for f in nii if _not_a_scan(f, stems)]
+    return [f for f in nii if f not in skipped], skipped
+
+def nifti_inputs(inputs)->tuple[list, list, list]:
+    "The scans among `inputs` (NIfTI files, and DICOM series folders as the folder), one error line per input that is neither, and the files skipped in folders"
+    files, errors, skipped, seen = [], [], [], set()
     for i in ([inputs] if isinstance(inputs, (str, Path)) else inputs):
         p = Path(i)
         if p.is_dir():
-            if (p/'subjects.csv').is_file(): found = sorted(p.glob('*/t2.nii.gz'))
-            elif (p/'t2.nii.gz').is_file(): found = [p/'t2.nii.gz']
-            else: found = sorted(f for f in p.iterdir() if f.is_file() and f.name.endswith(('.nii', '.nii.gz')))
+            found, skip = _folder_scans(p)
             if not found and dicom_files(p): found = [p] # a DICOM series: converted when it is segmented
-            if not found: errors.append(f"{p}: expected a folder with NIfTI files (*.nii, *.nii.gz) or one DICOM series, found neither")
-            files += found
-        elif p.exists(): files.append(p)
-        else: errors.append(f"{p}: expected a NIfTI file or folder, found nothing at this path")
-    return files, errors
+            if not found:
+                what = f"only labels and outputs ({', '.join(f.name for f in skip)})" if skip else 'neither'
+                errors.append(f"{p}: expected a folder with NIfTI files (*.nii, *.nii.gz) or one DICOM series, found {what}")
+            skipped += skip
+        elif p.exists(): found = [p]
+        else: errors.append(f"{p}: expected a NIfTI file or folder, found nothing at this path"); found = []
+        for f in found: # a scan named twice (or as a file and in its folder) is segmented once
+            if f.resolve() not in seen: seen.add(f.resolve()); files.append(f)
+    return files, errors, skipped
 
 def output_names(files:list)->list:
-    "Output name stem for every input: its name, prefixed with its folder's name where names collide"
-    stems = [_stem(f) for f in files]
-    return [f"{f.parent.name}_{s}" if stems.count(s) > 1 else s for f, s in zip(files, stems)]
+    "A name for every input's outputs, unique in the run (regardless of case): its own, with folders or a number where names collide"
+    paths = [Path(f).absolute() for f in files]
+    stems = [_stem(p) for p in paths]
+    # the same name twice in one folder (x.nii and x.nii.gz; X.nii.gz and the DICOM folder X): a number
+    taken, used = {(p.parent, s.casefold()) for p, s in zip(paths, stems)}, set()
+    for i, p in enumerate(paths):
+        if (p.parent, stems[i].casefold()) in used:
+            k = 2
+            while (p.parent, f"{stems[i]}-{k}".casefold()) in taken: k += 1
+            stems[i] = f"{stems[i]}-{k}"; taken.add((p.parent, stems[i].casefold()))
+        used.add((p.parent, stems[i].casefold()))
+    # the same name in different folders: their folders' names, one more at a time, until every name is unique
+    folders = [[q.name for q in p.parents if q.name] for p in paths]
+    level = [0] * len(paths)
+    def names(): return ['_'.join([*reversed(folders[i][:level[i]]), stems[i]]) for i in range(len(paths))]
+    while True:
+        groups = {}
+        for i, n in enumerate(names()): groups.setdefault(n.casefold(), []).append(i)
+        grow = [i for g in groups.values() if len(g) > 1 for i in g if level[i] < len(folders[i])]
+        if not grow: break
+        for i in grow: level[i] += 1
+    res, seen = names(), set()
+    for i, n in enumerate(res): # last resort, for names that folders joined with '_' cannot separate (a_b/t2 and a/b_t2)
+        k, m = 2, n
+        while m.casefold() in seen: m, k = f"{n}-{k}", k + 1
+        res[i] = m; seen.add(m.casefold())
+    assert len({n.casefold() for n in res}) == len(res), f"output names not unique: {res}"
+    return res
+
+def _outputs(f:Path, name:str, outdir:Path, mc:bool)->dict:
+    "Every file `segment_files` writes for the input `f`"
+    return {'nerve': outdir/f"{name}_nerve.nii.gz", **({'t2': outdir/f"{name}_t2.nii.gz"} if f.is_dir() else {}),
+            **({'prob': outdir/f"{name}_prob.nii.gz", 'uncertainty': outdir/f"{name}_uncertainty.csv"} if mc else {})}
+
+def _check_outdir(outdir:Path, inputs):
+    "An `InvalidInputError` when `outdir` is a file, or an input folder or inside one"
+    if outdir.exists() and not outdir.is_dir(): raise InvalidInputError(outdir, 'an output folder', 'a file')
+    out = outdir.resolve()
+    for i in ([inputs] if isinstance(inputs, (str, Path)) else inputs):
+        if Path(i).is_dir() and (out == Path(i).resolve() or Path(i).resolve() in out.parents):
+            raise InvalidInputError(outdir, f'an output folder outside the input folder {i}', 'the input folder or a folder inside it')
+
+def _skip_notes(skipped:list)->list:
+    "One line per folder naming the files skipped as labels or outputs"
+    by = {}
+    for f in skipped: by.setdefault(f.parent, []).append(f.name)
+    return [f"{d}: not segmented, as labels or nervenet outputs: {', '.join(n[:5])}{f' and {len(n) - 5} more' if len(n) > 5 else ''}"
+            for d, n in by.items()]
 
 def _save(img, path, overwrite):
     with atomic_write(path, overwrite=overwrite) as tmp: nib.save(img, tmp)
@@ -271,7 +341,7 @@ def _one_line(e:Exception)->str:
     return msg if isinstance(e, (InvalidInputError, FileExistsError)) else f"{type(e).__name__}: {msg}"
 
 def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding one DICOM series
-                  outdir, # output folder (created if needed)
+                  outdir, # output folder (created if needed); not an input folder or inside one
                   model_path, # checkpoint written by `nervenet.train` (.pt)
                   overwrite:bool=False, # replace existing outputs
                   device=None, # cuda, mps or cpu; None: the best available
@@ -281,14 +351,27 @@ def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding
                   batch_size:int|None=None, # slices per forward pass; None: 1 on a CPU, 64 on a GPU
                   precision:str='auto', # 'auto' (bf16 where the device has it, else fp32), 'fp32', 'bf16' or 'fp16'
                   compile:bool=False, # `torch.compile` the network once for all inputs (`CompiledNet`); not with `mc_samples`
+                  progress:bool=True, # show a progress bar
                  )->int:
     "Segment every input into `outdir`; returns 0 when all succeeded, else 1 (the exit code of `nervenet segment`)"
     from nervenet.train import load_checkpoint
     if mc_samples < 0 or mc_samples == 1:
         print(f"error: mc_samples must be 0 (off) or at least 2, found {mc_samples}", file=sys.stderr); return 1
     outdir = Path(outdir)
-    files, errors = nifti_inputs(inputs)
+    files, errors, skipped = nifti_inputs(inputs)
     for e in errors: print(f"error: {e}", file=sys.stderr)
+    for n in _skip_notes(skipped): print(n)
+    try: _check_outdir(outdir, inputs)
+    except InvalidInputError as e: print(f"error: {e}; nothing segmented", file=sys.stderr); return 1
+    outs = [_outputs(f, n, outdir, mc_samples > 0) for f, n in zip(files, output_names(files))]
+    assert len({str(p).casefold() for o in outs for p in o.values()}) == sum(map(len, outs)), 'two inputs with one output file'
+    conflicts = []
+    for p in (p for o in outs for p in o.values()):
+        try: check_overwrite(p, overwrite)
+        except FileExistsError as e: conflicts.append(str(e))
+    if conflicts: # before any work: a run writes its complete set of files or none
+        for c in conflicts: print(f"error: {c}", file=sys.stderr)
+        print(f"nothing segmented: {len(conflicts)} of the outputs exist", file=sys.stderr); return 1
     try:
         dev = default_device(device)
         model, cfg = load_checkpoint(model_path, device=dev)
@@ -296,33 +379,31 @@ def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding
     except Exception as e:
         print(f"error: {model_path}: cannot load the model: {_one_line(e)}", file=sys.stderr)
         return 1
+    try: outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as e: print(f"error: {outdir}: cannot create the output folder: {_one_line(e)}", file=sys.stderr); return 1
     n_ok = 0
-    for f, name in progress_bar(list(zip(files, output_names(files))), leave=False):
-        out = outdir/f"{name}_nerve.nii.gz"
+    for f, o in progress_bar(list(zip(files, outs)), leave=False, display=progress):
         try:
             start = time.perf_counter()
-            check_overwrite(out, overwrite) # before the work, not only when writing
-            dicom = f.is_dir()
-            t2_out = check_overwrite(outdir/f"{name}_t2.nii.gz", overwrite) if dicom else None
             img = load_scan(f)
             if mc_samples:
                 mc = predict_volume_mc(model, img, cfg.crop, mc_samples, dev, batch_size, spacing=cfg.spacing, name=str(f), precision=precision)
                 prob = mc.prob
             else: prob = predict_volume(model, img, cfg.crop, dev, batch_size, spacing=cfg.spacing, name=str(f), precision=precision)
             mask = nerve_mask(prob, img, threshold, postprocess)
-            if dicom: _save(img, t2_out, overwrite) # the converted series: the image the mask is aligned with
-            _save(mask_image(mask, img), out, overwrite)
-            msg = f"{f} -> {out} ({time.perf_counter() - start:.2f} s, {int(mask.sum())} nerve voxels)"
-            if dicom: msg += f"; DICOM series converted to {t2_out}"
+            if 't2' in o: _save(img, o['t2'], overwrite) # the converted series: the image the mask is aligned with
+            _save(mask_image(mask, img), o['nerve'], overwrite)
+            msg = f"{f} -> {o['nerve']} ({time.perf_counter() - start:.2f} s, {int(mask.sum())} nerve voxels)"
+            if 't2' in o: msg += f"; DICOM series converted to {o['t2']}"
             if mc_samples:
-                _save(mask_image(prob, img, np.float32), outdir/f"{name}_prob.nii.gz", overwrite)
-                with atomic_write(outdir/f"{name}_uncertainty.csv", overwrite=overwrite) as tmp: mc.slices.to_csv(tmp, index=False)
+                _save(mask_image(prob, img, np.float32), o['prob'], overwrite)
+                with atomic_write(o['uncertainty'], overwrite=overwrite) as tmp: mc.slices.to_csv(tmp, index=False)
                 msg += f"; slices to review: {', '.join(map(str, mc.slices.slice[mc.slices.review]))}"
             print(msg)
             n_ok += 1
         except Exception as e:
             msg = _one_line(e)
-            print(f"error: {msg if msg.startswith(str(f)) or msg.startswith(str(out)) else f'{f}: {msg}'}", file=sys.stderr)
+            print(f"error: {msg if msg.startswith(str(f)) or any(msg.startswith(str(p)) for p in o.values()) else f'{f}: {msg}'}", file=sys.stderr)
     n_bad = len(files) - n_ok + len(errors)
     if n_bad: print(f"{n_ok} segmented, {n_bad} failed", file=sys.stderr)
     return int(n_bad > 0)

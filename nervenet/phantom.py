@@ -19,9 +19,9 @@ from .metrics import dice
 
 # %% auto #0
 __all__ = ['VERSION', 'COHORTS', 'LOCATIONS', 'RATERS', 'THIGH_LENGTH', 'STACK_CENTRE', 'FAT', 'MUSCLE', 'MARROW', 'CORTEX',
-           'SKIN', 'FASCICLE', 'EPINEURIUM', 'LESION_GAIN', 'SUBJECT_FILES', 'phantom_affine', 'subject_rng',
-           'SyntheticSubject', 'generate_subject', 'save_subject', 'cohort_table', 'generate_cohort',
-           'subject_calibration', 'cohort_summary']
+           'SKIN', 'FASCICLE', 'EPINEURIUM', 'LESION_GAIN', 'SUBJECT_FILES', 'GENERATOR', 'phantom_affine',
+           'subject_rng', 'SyntheticSubject', 'generate_subject', 'save_subject', 'cohort_table', 'made_by_phantom',
+           'generate_cohort', 'subject_calibration', 'cohort_summary']
 
 # %% ../nbs/01_phantom.ipynb #00751e0d
 VERSION = '1.0' # generator version, written to cohort.json and truth.json
@@ -508,11 +508,22 @@ def _make_subject(job):
     save_subject(generate_subject(subject, cohort, location, profile, seed), Path(root)/subject, overwrite=overwrite)
     return subject
 
+GENERATOR = 'nervenet.phantom' # written to cohort.json: marks a folder this generator may overwrite
+
+def _cohort_meta(root:Path)->dict:
+    "The cohort.json in `root`, or {} when there is none (or it is not a JSON object)"
+    try: meta = load_json(root/'cohort.json')
+    except (OSError, ValueError): return {}
+    return meta if isinstance(meta, dict) else {}
+
+def made_by_phantom(root)->bool:
+    "Whether folder `root` was written by `generate_cohort` (its cohort.json names this generator), even if incompletely"
+    return _cohort_meta(Path(root)).get('generator') == GENERATOR
+
 def _is_complete(root:Path, p:Profile, seed:int)->bool:
     "Whether `root` holds a complete cohort of profile `p` and `seed` made by this generator version"
-    try: meta = load_json(root/'cohort.json')
-    except (OSError, ValueError): return False
-    if (meta.get('profile'), meta.get('seed'), meta.get('version')) != (p.name, seed, VERSION): return False
+    meta = _cohort_meta(root)
+    if (meta.get('profile'), meta.get('seed'), meta.get('version')) != (p.name, seed, VERSION) or meta.get('complete') is False: return False
     return (root/'subjects.csv').exists() and all((root/s/f).exists() for s, _, _ in cohort_table(p, seed) for f in SUBJECT_FILES)
 
 def generate_cohort(out, # folder to write the cohort into
@@ -522,7 +533,7 @@ def generate_cohort(out, # folder to write the cohort into
                     exist_ok:bool=False, # reuse a complete cohort of the same profile and seed found in `out`
                     n_workers:int=2, # processes generating subjects in parallel
                    )->Path:
-    "Generate the profile's synthetic cohort in `out` (nervenet layout) and return the folder"
+    "Generate the profile's synthetic cohort in `out` (nervenet layout) and return the folder; only a folder it wrote is overwritten"
     root, p, seed = Path(out), get_profile(profile), int(seed)
     rows = cohort_table(p, seed)
     if root.exists() and any(root.iterdir()):
@@ -530,11 +541,16 @@ def generate_cohort(out, # folder to write the cohort into
         if not overwrite:
             why = f"it does not hold a complete cohort of profile {p.name!r} and seed {seed}" if exist_ok else "it is not empty"
             raise FileExistsError(f"{root}: {why}; refusing to overwrite it (pass overwrite=True / --overwrite)")
-        (root/'cohort.json').unlink(missing_ok=True)
+        if not made_by_phantom(root):
+            raise FileExistsError(f"{root}: it is not empty and was not written by {GENERATOR} (no cohort.json naming it), so it may hold "
+                                  "real scans; refusing to overwrite it even with overwrite=True / --overwrite: use an empty or new folder")
         ids = {s for s, _, _ in rows} # remove subjects an earlier, larger synthetic cohort left behind
         for d in root.iterdir():
             if d.is_dir() and d.name not in ids and (d/'truth.json').exists(): shutil.rmtree(d)
     root.mkdir(parents=True, exist_ok=True)
+    meta = dict(profile=p.name, seed=seed, version=VERSION, generator=GENERATOR, n_subjects=len(rows),
+                raters=list(RATERS), shape=list(p.shape), spacing=list(p.spacing), slice_thickness=p.slice_thickness)
+    save_json({**meta, 'complete': False}, root/'cohort.json', overwrite=True) # first: the folder is this generator's from now on
     jobs = [(s, c, l, p.name, seed, str(root), overwrite) for s, c, l in rows]
     n = max(1, min(n_workers, len(jobs), os.cpu_count() or 1))
     if n == 1: list(map(_make_subject, jobs))
@@ -543,9 +559,7 @@ def generate_cohort(out, # folder to write the cohort into
         with ProcessPoolExecutor(n, mp_context=ctx) as ex: list(ex.map(_make_subject, jobs))
     with atomic_write(root/'subjects.csv', overwrite=True) as tmp:
         with open(tmp, 'w', newline='') as f: csv.writer(f).writerows([('subject', 'cohort', 'location'), *rows])
-    save_json(dict(profile=p.name, seed=seed, version=VERSION, generator='nervenet.phantom', n_subjects=len(rows),
-                   raters=list(RATERS), shape=list(p.shape), spacing=list(p.spacing), slice_thickness=p.slice_thickness),
-              root/'cohort.json', overwrite=True)
+    save_json({**meta, 'complete': True}, root/'cohort.json', overwrite=True) # last: the cohort is complete
     return root
 
 # %% ../nbs/01_phantom.ipynb #90fcf78f

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_train.ipynb #084cf7b5
 from __future__ import annotations
-import json, random, time, warnings
+import hashlib, json, random, re, time, warnings
 from dataclasses import asdict, replace
 from bisect import bisect_right
 from functools import partial
@@ -30,7 +30,8 @@ from .data import read_cohort, slice_dls, training_spacing
 __all__ = ['CHECKPOINT_FORMAT', 'synth_slices', 'synth_dls', 'step_lr', 'run_epoch', 'StepSchedule', 'DiceMetric', 'augment_grid',
            'augment_batch', 'Augment', 'ChannelsLast', 'CPUMixedPrecision', 'nerve_learner', 'save_checkpoint',
            'read_checkpoint', 'load_checkpoint', 'rng_state', 'set_rng_state', 'opt_state', 'History', 'Checkpoints',
-           'StopAfter', 'fit_run', 'preload', 'split_subjects', 'train', 'plot_history', 'distributed_trainer']
+           'StopAfter', 'fit_run', 'data_fingerprint', 'fingerprint_diff', 'preload', 'split_subjects', 'train',
+           'plot_history', 'distributed_trainer']
 
 # %% ../nbs/04_train.ipynb #dcb34527
 def synth_slices(n:int=16, size:int=32, seed:int=0)->tuple:
@@ -82,7 +83,7 @@ class DiceMetric(Metric):
     @property
     def name(self): return 'dice'
 
-# %% ../nbs/04_train.ipynb #478249d7
+# %% ../nbs/04_train.ipynb #1f578bac
 def augment_grid(b:int, h:int, w:int, p_flip:float=0.5, max_shift:float=0.1, elastic_std:float=0.02, elastic_grid:int=5,
                  device=None)->torch.Tensor:
     "Random sampling grids (b, h, w, 2) for `F.grid_sample`: flip along h with `p_flip`, shift up to `max_shift`, elastic"
@@ -99,9 +100,8 @@ def augment_grid(b:int, h:int, w:int, p_flip:float=0.5, max_shift:float=0.1, ela
 
 def augment_batch(x:torch.Tensor, # images (B, C, H, W) float
                   y:torch.Tensor, # masks (B, H, W) integer labels
-                  **kwargs # passed to `augment_grid`
-                 )->tuple:
-    "Flip, translate and deform images and masks of a batch identically (bilinear for images, nearest for masks)"
+                  **kwargs)->tuple:
+    "Flip, translate and deform images and masks of a batch identically (bilinear for images, nearest for masks); `kwargs` go to `augment_grid`"
     grid = augment_grid(x.shape[0], x.shape[-2], x.shape[-1], device=x.device, **kwargs).to(x.dtype)
     xa = F.grid_sample(x, grid, mode='bilinear', padding_mode='border', align_corners=False)
     ya = F.grid_sample(y[:, None].to(x.dtype), grid, mode='nearest', padding_mode='border', align_corners=False)
@@ -163,34 +163,57 @@ def save_checkpoint(path, # file to write, e.g. OUT/checkpoints/best.pt
                     model:torch.nn.Module, # the network
                     cfg:RunConfig, # its configuration
                     overwrite:bool=True, # replace an existing file
-                    **extra # more entries: tensors, numbers, strings, lists and dicts of them
-                   )->Path:
-    "Save `model`'s state dict, `cfg` as JSON and `extra` to `path` (atomically, no pickled objects)"
+                    **extra)->Path:
+    "Save `model`'s state dict, `cfg` as JSON and `extra` entries (tensors, numbers, strings, lists and dicts of them) to `path`, atomically, without pickled objects"
     model = getattr(model, '_orig_mod', model)
     ckpt = dict(format=CHECKPOINT_FORMAT, version=1, config=json.dumps(cfg.to_dict()),
                 model={k: v.detach().cpu() for k, v in model.state_dict().items()}, **extra)
     with atomic_write(path, overwrite=overwrite) as tmp: torch.save(ckpt, tmp)
     return Path(path)
 
+def _load_error(e:Exception)->str:
+    "What `torch.load(weights_only=True)` found, in one line, without torch's advice to unpickle the file anyway"
+    msg = str(e)
+    if m := re.search(r'(?:GLOBAL|Unsupported class) ([\w.]+)', msg):
+        return (f"pickled Python objects ({m[1]}); refusing to unpickle them, as that can run arbitrary code (only load "
+                "checkpoints you trust, and convert them to plain tensors with nervenet.train.save_checkpoint)")
+    if 'weights_only' in msg or 'Weights only' in msg: return 'a file that is not a torch.save checkpoint of plain tensors'
+    if isinstance(e, EOFError): return 'an empty or truncated file'
+    return f"an unreadable file ({type(e).__name__}: {msg.splitlines()[0].split('. ')[0][:200] if msg else 'no message'})"
+
 def read_checkpoint(path, device='cpu')->dict:
-    "The dictionary stored by `save_checkpoint` (tensors on `device`); a clear error for anything else"
+    "The dictionary stored by `save_checkpoint` (tensors on `device`); a one-line error for anything else, nothing unpickled"
     path = Path(path)
     if not path.is_file(): raise InvalidInputError(path, 'a nervenet checkpoint file', 'no such file')
     try: ckpt = torch.load(path, map_location=device, weights_only=True)
-    except Exception as e: raise InvalidInputError(path, 'a nervenet checkpoint (torch.save file of plain tensors)', f'{type(e).__name__}: {str(e)[:200]}') from None
+    except Exception as e: raise InvalidInputError(path, 'a nervenet checkpoint of plain tensors', _load_error(e)) from None
     if not isinstance(ckpt, dict) or ckpt.get('format') != CHECKPOINT_FORMAT:
         raise InvalidInputError(path, 'a nervenet checkpoint', 'a PyTorch file without nervenet metadata')
     return ckpt
+
+def _load_weights(model:torch.nn.Module, state:dict, path, cfg:RunConfig):
+    "Load `state` into `model`, or a one-line summary of why the weights in `path` do not fit the network of `cfg`"
+    own = model.state_dict()
+    missing, unexpected = [k for k in own if k not in state], [k for k in state if k not in own]
+    shapes = [(k, tuple(own[k].shape), tuple(state[k].shape)) for k in own if k in state and own[k].shape != state[k].shape]
+    if missing or unexpected or shapes:
+        arch = ', '.join(f'{k}={getattr(cfg, k)}' for k in ('depth', 'n_layers', 'growth', 'stem', 'n_classes'))
+        first = ([f"first missing: {missing[0]}"] if missing else []) + ([f"first unexpected: {unexpected[0]}"] if unexpected else []) + \
+                ([f"first shape mismatch: {shapes[0][0]} expected {shapes[0][1]} found {shapes[0][2]}"] if shapes else [])
+        raise InvalidInputError(path, f'weights that fit the network in its config ({arch})',
+                                f"{len(missing)} missing key{'s' * (len(missing) != 1)}, {len(unexpected)} unexpected key{'s' * (len(unexpected) != 1)}, "
+                                f"{len(shapes)} shape mismatch{'es' * (len(shapes) != 1)} ({'; '.join(first)})")
+    model.load_state_dict(state)
 
 def load_checkpoint(path, device='cpu')->tuple:
     "(model, cfg) from a checkpoint; the model is on `device`, in eval mode"
     ckpt = read_checkpoint(path, device)
     cfg = RunConfig.from_dict(json.loads(ckpt['config']))
     model = FCDenseNet.from_config(cfg)
-    model.load_state_dict(ckpt['model'])
+    _load_weights(model, ckpt['model'], path, cfg)
     return model.to(device).eval(), cfg
 
-# %% ../nbs/04_train.ipynb #f3fcd5fe
+# %% ../nbs/04_train.ipynb #2bad0a19
 def rng_state(dls=None)->dict:
     "States of Python's, NumPy's and torch's generators and of the data loaders' generators, as plain data"
     npk, npst, pos, has_gauss, cached = np.random.get_state()
@@ -220,21 +243,24 @@ def _tuples(o):
     return tuple(_tuples(v) for v in o) if isinstance(o, (list, tuple)) else o
 
 class History(Callback):
-    "Append epoch, lr, train_loss (mean over the epoch's batches), valid_loss, dice and seconds to a CSV file after every epoch"
+    "Add epoch, lr, train_loss (mean over the epoch's batches), valid_loss, dice and seconds to a CSV file after every epoch, atomically"
     order = Recorder.order + 1
     def __init__(self, fname): self.fname = Path(fname)
+    def _write(self):
+        with atomic_write(self.fname, overwrite=True) as tmp: tmp.write_text('\n'.join(self.lines) + '\n')
     def before_fit(self):
         first = getattr(self.learn, 'first_epoch', 0)
         rows = self.fname.read_text().splitlines()[1:first+1] if first and self.fname.exists() else []
-        self.fname.parent.mkdir(parents=True, exist_ok=True)
-        self.fname.write_text('\n'.join(['epoch,lr,train_loss,valid_loss,dice,time'] + rows) + '\n')
+        self.lines = ['epoch,lr,train_loss,valid_loss,dice,time'] + rows
+        self._write()
     def before_epoch(self): self.t0, self.loss_sum, self.count = time.time(), 0., 0
     def after_batch(self):
         if self.training: self.loss_sum, self.count = self.loss_sum + self.loss.item() * len(self.yb[0]), self.count + len(self.yb[0])
     def after_epoch(self):
         vals = dict(zip(self.recorder.metric_names[1:], self.recorder.values[-1]))
         row = [run_epoch(self.learn), self.opt.hypers[-1]['lr'], self.loss_sum / max(self.count, 1), vals['valid_loss'], vals['dice'], time.time() - self.t0]
-        with open(self.fname, 'a') as f: f.write(','.join(f'{v:.6g}' if isinstance(v, float) else str(v) for v in row) + '\n')
+        self.lines.append(','.join(f'{v:.6g}' if isinstance(v, float) else str(v) for v in row))
+        self._write() # the whole file again: a crash mid-write leaves the previous version, never half a row
 
 class Checkpoints(Callback):
     "After every epoch save `last.pt` (everything needed to resume) and, when the validation Dice improves, `best.pt`"
@@ -265,7 +291,7 @@ def fit_run(learn:Learner, out, resume:bool=False, cbs=None)->Learner:
         ckpt = read_checkpoint(last, device=next(learn.model.parameters()).device)
         saved = RunConfig.from_dict(json.loads(ckpt['config']))
         if saved != cfg: raise ValueError(f"{last}: expected a checkpoint of the same run configuration, found {saved}")
-        getattr(learn.model, '_orig_mod', learn.model).load_state_dict(ckpt['model'])
+        _load_weights(getattr(learn.model, '_orig_mod', learn.model), ckpt['model'], last, cfg)
         learn.create_opt(); learn.opt.load_state_dict(dict(state=ckpt['opt']['state'], hypers=L(ckpt['opt']['hypers'])))
         set_rng_state(ckpt['rng'], learn.dls)
         learn.first_epoch, best = ckpt['epoch'] + 1, ckpt['best_dice']
@@ -277,6 +303,34 @@ def fit_run(learn:Learner, out, resume:bool=False, cbs=None)->Learner:
     return learn
 
 # %% ../nbs/04_train.ipynb #75413f3c
+def data_fingerprint(data, # cohort folder (subjects.csv + one folder per subject)
+                    )->dict:
+    "Cheap identity of a cohort: resolved path, SHA-256 of subjects.csv, and [size, mtime_ns] of every image and mask file"
+    root = Path(data)
+    files = {}
+    for s in read_cohort(root):
+        for f in [s.t2, s.consensus, *s.raters.values()]:
+            if f is not None: st = f.stat(); files[f.relative_to(root).as_posix()] = [st.st_size, st.st_mtime_ns]
+    return dict(path=str(root.resolve()), subjects_csv=hashlib.sha256((root/'subjects.csv').read_bytes()).hexdigest(), files=files)
+
+def fingerprint_diff(old:dict, # a `data_fingerprint`, e.g. the one stored with a run
+                     new:dict, # the `data_fingerprint` of the data at hand
+                    )->list:
+    "What differs between two `data_fingerprint`s, as short phrases (empty: the same data; the folder's path is not compared)"
+    def some(ks): return f"{len(ks)} file{'s' * (len(ks) != 1)}", ', '.join(ks[:3]) + (f' and {len(ks) - 3} more' if len(ks) > 3 else '')
+    a, b, diff = old['files'], new['files'], []
+    if old['subjects_csv'] != new['subjects_csv']: diff.append('subjects.csv differs')
+    if gone := sorted(set(a) - set(b)): diff.append('{} missing ({})'.format(*some(gone)))
+    if added := sorted(set(b) - set(a)): diff.append('{} added ({})'.format(*some(added)))
+    if changed := sorted(k for k in set(a) & set(b) if list(a[k]) != list(b[k])): diff.append('{} changed in size or time ({})'.format(*some(changed)))
+    return diff
+
+def _previous_run(out:Path)->list:
+    "The files of an earlier run in `out`, relative to it"
+    found = [n for n in ('config.json', 'run.json', 'history.csv') if (out/n).exists()]
+    if (out/'checkpoints').is_dir(): found += sorted(f'checkpoints/{f.name}' for f in (out/'checkpoints').iterdir() if f.is_file())
+    return found
+
 def preload(dls:DataLoaders)->DataLoaders:
     "Move the slice tensors of `dls`' datasets (with `x` and `y`) to `dls.device`, so batches are made on the device"
     for dl in dls.loaders:
@@ -303,6 +357,7 @@ def train(data, # cohort folder (subjects.csv + one folder per subject)
           profile:str='quick', # `paper`, `quick` or `tiny`: schedule, crop, batch size
           epochs:int|None=None, # override the profile's epochs (milestones scale with them)
           resume:bool=False, # continue the run in `out` from checkpoints/last.pt
+          overwrite:bool=False, # replace a previous run in `out` (its files are removed first)
           seed:int=42, # seed of the split, the weights, dropout, augmentation and shuffling
           device=None, # cuda, mps or cpu; None picks the best available
           train_ids:list|None=None, # subjects to train on (default: all but the validation subjects)
@@ -313,17 +368,25 @@ def train(data, # cohort folder (subjects.csv + one folder per subject)
          )->Learner:
     "Train the FC-DenseNet on the cohort in `data`, writing config, history and checkpoints to `out`"
     out = Path(out)
+    if resume and overwrite: raise ValueError('resume continues the run in the output folder and overwrite replaces it: pass one of them')
+    if epochs is not None and epochs < 1: raise ValueError(f"epochs must be at least 1, found {epochs}")
     if resume:
         if not (out/'config.json').exists(): raise InvalidInputError(out/'config.json', 'the configuration of the run to resume', 'no such file')
         saved, run = RunConfig.load(out/'config.json'), load_json(out/'run.json')
         if cfg is not None and cfg.spacing is None: cfg = replace(cfg, spacing=saved.spacing) # training fills it in
         if cfg is not None and cfg != saved: raise ValueError(f"{out/'config.json'}: resuming needs the run's own configuration, found a different one")
         if epochs is not None and epochs != saved.epochs: raise ValueError(f"{out/'config.json'}: the run has {saved.epochs} epochs, found epochs={epochs}")
+        if 'data_fingerprint' in run and (diff := fingerprint_diff(run['data_fingerprint'], data_fingerprint(data))):
+            raise InvalidInputError(Path(data), f"the data the run in {out} was trained on ({run['data']})", '; '.join(diff))
         cfg, train_ids, valid_ids = saved, run['train'], run['valid']
     else:
-        if (out/'checkpoints'/'last.pt').exists(): raise FileExistsError(f"{out/'checkpoints'/'last.pt'} exists: resume the run (resume=True / --resume) or choose another output folder")
+        if (old := _previous_run(out)) and not overwrite:
+            raise FileExistsError(f"{out} holds a previous run ({', '.join(old)}): resume it (resume=True / --resume), "
+                                  "replace it (overwrite=True / --overwrite) or choose another output folder")
         cfg = cfg or RunConfig.from_profile(profile, seed=seed)
         if epochs is not None: cfg = RunConfig.from_dict({**cfg.to_dict(), 'epochs': epochs, 'milestones': list(scale_milestones(epochs))})
+    if cfg.epochs < 1: raise ValueError(f"epochs must be at least 1, found {cfg.epochs}")
+    device = default_device(device or cfg.device) # no such device: an error before anything is written
     subjects = read_cohort(data)
     if train_ids is None and valid_ids is None: train_ids, valid_ids = split_subjects(subjects, seed=cfg.seed)
     elif train_ids is None: train_ids = [s.id for s in subjects if s.id not in valid_ids]
@@ -332,11 +395,12 @@ def train(data, # cohort folder (subjects.csv + one folder per subject)
         if cfg.spacing is None: # the voxel size inference will resample new scans to
             by_id = {s.id: s for s in subjects}
             cfg = replace(cfg, spacing=training_spacing([by_id[i] for i in train_ids if i in by_id]))
+        for f in _previous_run(out): (out/f).unlink() # only with overwrite=True: the old run goes as a whole
         cfg.save(out/'config.json')
-        save_json(dict(data=str(Path(data).resolve()), train=list(train_ids), valid=list(valid_ids),
-                       profile=asdict(get_profile(cfg.profile))), out/'run.json')
+        save_json(dict(data=str(Path(data).resolve()), data_fingerprint=data_fingerprint(data), train=list(train_ids),
+                       valid=list(valid_ids), profile=asdict(get_profile(cfg.profile))), out/'run.json')
     seed_everything(cfg.seed)
-    dls = slice_dls(subjects, train_ids, valid_ids, crop=cfg.crop, bs=cfg.batch_size, device=device or cfg.device, seed=cfg.seed)
+    dls = slice_dls(subjects, train_ids, valid_ids, crop=cfg.crop, bs=cfg.batch_size, device=device, seed=cfg.seed)
     if dls.device is not None and torch.device(dls.device).type != 'cpu': preload(dls)
     learn = nerve_learner(dls, cfg, path=out)
     if progress: return fit_run(learn, out, resume=resume, cbs=cbs)
@@ -366,9 +430,8 @@ def plot_history(out, # run folder (or its history.csv)
 
 # %% ../nbs/04_train.ipynb #b6497d54
 def distributed_trainer(sync_bn:bool|None=None, # BatchNorm synchronised across processes (default: on GPUs only)
-                        **kwargs # passed to `accelerate.Accelerator`, e.g. `cpu=True`
-                       ):
-    "fastai's `DistributedTrainer` callback, working over gloo (CPU) as well as nccl (GPU)"
+                        **kwargs):
+    "fastai's `DistributedTrainer` callback, working over gloo (CPU) as well as nccl (GPU); `kwargs` go to `accelerate.Accelerator` (e.g. `cpu=True`)"
     import torch.distributed as dist
     from fastai.distributed import DistributedDL, DistributedTrainer
     class _DistributedDL(DistributedDL):

@@ -39,9 +39,9 @@ def draw_slice(ax, k:int, image=None, pred=None, ref=None, uncertainty=None, spa
                alpha:float=0.45, # opacity of the prediction fill
                vmax:float|None=None, # upper grey level of the image (default: its 99.5th percentile)
                title:str|None=None):
-    "Draw slice `k` of the given volumes (x right, y up, mm aspect) on `ax`"
+    "Draw slice `k` (0-based) of the given volumes on `ax`: x right, y down, mm aspect; for the canonical layout the radiological view (anterior up, patient's left on the right)"
     aspect = spacing[1] / spacing[0]
-    kw = dict(origin='lower', aspect=aspect, interpolation='nearest')
+    kw = dict(origin='upper', aspect=aspect, interpolation='nearest')
     if image is not None:
         ax.imshow(image[:, :, k].T, cmap='gray', vmin=0 if image.min() >= 0 else None,
                   vmax=vmax if vmax is not None else np.percentile(image, 99.5), **kw)
@@ -51,7 +51,7 @@ def draw_slice(ax, k:int, image=None, pred=None, ref=None, uncertainty=None, spa
     if pred is not None and pred[:, :, k].any(): ax.imshow((pred[:, :, k].T > 0).astype(float), cmap=_RED, vmin=0, vmax=1, alpha=alpha, **kw)
     if ref is not None and ref[:, :, k].any(): ax.contour(ref[:, :, k].T > 0, levels=[0.5], colors=['lime'], linewidths=1.2)
     shape = next(v.shape for v in (image, pred, ref, uncertainty) if v is not None)
-    ax.set_xlim(-0.5, shape[0] - 0.5); ax.set_ylim(-0.5, shape[1] - 0.5)
+    ax.set_xlim(-0.5, shape[0] - 0.5); ax.set_ylim(shape[1] - 0.5, -0.5) # y grows downwards: posterior at the bottom
     ax.set_title(f"slice {k}" if title is None else title, fontsize=9)
     ax.set_xticks([]); ax.set_yticks([])
     return ax
@@ -108,7 +108,7 @@ class SliceViewer:
         shape = self.layers['image'].shape
         fig, ax = plt.subplots(figsize=(self.size, self.size*shape[1]*self.spacing[1]/(shape[0]*self.spacing[0])))
         draw_slice(ax, k, on.get('image'), on.get('prediction'), on.get('reference'), on.get('uncertainty'), self.spacing,
-                   vmax=self.vmax, title=f"slice {k} of {shape[2]}")
+                   vmax=self.vmax, title=f"slice {k} of 0-{shape[2] - 1}")
         return fig
 
     def update(self):
