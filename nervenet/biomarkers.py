@@ -84,12 +84,16 @@ def measure(t2_img:nib.Nifti1Image, # T2 stack (or path)
     "Per-slice table and summary of nerve volume (total and per cm), coverage, CSA, T2 ratio and lesion burden"
     return _measure(t2_img, mask_img, lesion_img, lesion_ratio, ring_mm)[:2]
 
-def _measure(t2_img, mask_img, lesion_img=None, lesion_ratio=LESION_RATIO, ring_mm=(5., 20.)):
-    "`measure`, and the nerve and lesion masks it used"
+def _canonical(t2_img, mask_img)->tuple:
+    "(T2 image, its `Reorientation`, canonical spacing, T2 voxels as float32, nerve mask): voxels in the canonical layout"
     t2_img = as_image(t2_img, 'image'); mask_img = as_image(mask_img, 'label', t2_img)
     ro, sp = reorientation(t2_img), canonical_spacing(t2_img) # slices along z, whatever the file's layout
     t2 = ro.to_canonical(np.asanyarray(t2_img.dataobj)).astype(np.float32)
-    m = ro.to_canonical(as_label(np.asanyarray(mask_img.dataobj))) > 0
+    return t2_img, ro, sp, t2, ro.to_canonical(as_label(np.asanyarray(mask_img.dataobj))) > 0
+
+def _measure(t2_img, mask_img, lesion_img=None, lesion_ratio=LESION_RATIO, ring_mm=(5., 20.)):
+    "`measure`, and the nerve and lesion masks it used"
+    t2_img, ro, sp, t2, m = _canonical(t2_img, mask_img)
     muscle = reference_signal(t2, m, sp, ring_mm)
     if lesion_img is not None:
         les = (ro.to_canonical(as_label(np.asanyarray(as_image(lesion_img, 'label', t2_img).dataobj))) > 0) & m
@@ -200,10 +204,7 @@ def lesion_ratio_from_controls(pairs, # (T2 image, nerve mask image) of healthy 
     "Nerve / muscle T2 ratio exceeded by only `1-q` of the healthy nerve voxels of `pairs`"
     ratios = []
     for t2_img, mask_img in pairs:
-        t2_img = as_image(t2_img, 'image'); mask_img = as_image(mask_img, 'label', t2_img)
-        ro = reorientation(t2_img) # the muscle reference is per acquisition slice, as in `measure`
-        t2 = ro.to_canonical(np.asanyarray(t2_img.dataobj)).astype(np.float32)
-        m = ro.to_canonical(as_label(np.asanyarray(mask_img.dataobj))) > 0
-        ref = reference_signal(t2, m, canonical_spacing(t2_img), ring_mm)
+        _, _, sp, t2, m = _canonical(t2_img, mask_img) # the muscle reference is per acquisition slice, as in `measure`
+        ref = reference_signal(t2, m, sp, ring_mm)
         ratios.append((t2 / np.where(np.isnan(ref), np.inf, ref)[None, None, :])[m])
     return float(np.quantile(np.concatenate(ratios), q))

@@ -82,6 +82,9 @@ class RunConfig:
     spacing:tuple|None=None # voxel size (mm, x y z) of the training data; inference resamples in plane to it (set by training)
     cpu_bf16:bool=False # train in bf16 autocast + channels-last on a CPU with native bf16 (AMX, AVX512-BF16): ~2x faster there
 
+    def __post_init__(self): # every way of making a config passes here: a run without an epoch would leave no model
+        if self.epochs < 1: raise ValueError(f"epochs must be at least 1, found {self.epochs}")
+
     @classmethod
     def from_profile(cls, profile:str|Profile='paper', **kwargs):
         "Config for `profile`; overrides in `kwargs`, milestones scaled when only `epochs` is given"

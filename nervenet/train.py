@@ -369,7 +369,6 @@ def train(data, # cohort folder (subjects.csv + one folder per subject)
     "Train the FC-DenseNet on the cohort in `data`, writing config, history and checkpoints to `out`"
     out = Path(out)
     if resume and overwrite: raise ValueError('resume continues the run in the output folder and overwrite replaces it: pass one of them')
-    if epochs is not None and epochs < 1: raise ValueError(f"epochs must be at least 1, found {epochs}")
     if resume:
         if not (out/'config.json').exists(): raise InvalidInputError(out/'config.json', 'the configuration of the run to resume', 'no such file')
         saved, run = RunConfig.load(out/'config.json'), load_json(out/'run.json')
@@ -385,7 +384,6 @@ def train(data, # cohort folder (subjects.csv + one folder per subject)
                                   "replace it (overwrite=True / --overwrite) or choose another output folder")
         cfg = cfg or RunConfig.from_profile(profile, seed=seed)
         if epochs is not None: cfg = RunConfig.from_dict({**cfg.to_dict(), 'epochs': epochs, 'milestones': list(scale_milestones(epochs))})
-    if cfg.epochs < 1: raise ValueError(f"epochs must be at least 1, found {cfg.epochs}")
     device = default_device(device or cfg.device) # no such device: an error before anything is written
     subjects = read_cohort(data)
     if train_ids is None and valid_ids is None: train_ids, valid_ids = split_subjects(subjects, seed=cfg.seed)
