@@ -10,7 +10,7 @@ import pandas as pd
 import nibabel as nib
 import matplotlib.pyplot as plt
 from scipy import ndimage
-from .core import InvalidInputError, atomic_write, check_overwrite, save_json
+from .core import InvalidInputError, atomic_write, check_overwrite, check_not_input, save_json
 from .data import load_nifti, as_image, voxel_spacing, as_label, reorientation, canonical_spacing, load_scan
 
 # %% auto #0
@@ -173,7 +173,8 @@ def measure_files(t2, # T2 NIfTI file, or a folder holding its DICOM series
                  )->dict:
     "Measure `mask` on `t2` and write the table, summary and Figure 5 plots to `outdir`; returns the summary"
     outdir = Path(outdir)
-    for f in MEASURE_FILES: check_overwrite(outdir/f, overwrite) # before the work, not only when writing
+    read = [Path(f) for f in (t2, mask, lesion) if f is not None and not Path(f).is_dir()]
+    for f in MEASURE_FILES: check_overwrite(check_not_input(outdir/f, read), overwrite) # before the work, not only when writing
     t2_img = load_scan(t2) # a DICOM folder is converted as `segment` converts it, so its mask fits
     mask_img = load_nifti(mask, kind='label', ref=t2_img)
     les_img = load_nifti(lesion, kind='label', ref=t2_img) if lesion is not None else None

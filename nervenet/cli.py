@@ -11,7 +11,7 @@ from pathlib import Path
 __all__ = ['make_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #2dcc0e17
-def _profile(p): p.add_argument('--profile', default='quick', choices=['paper', 'quick', 'tiny'], help='experiment size (default: quick)')
+def _profile(p): p.add_argument('--profile', default='cpu', choices=['paper', 'cpu', 'quick', 'tiny'], help='experiment size (default: cpu)')
 def _seed(p, default=42): p.add_argument('--seed', type=int, default=default, help=f'random seed (default: {default})')
 def _device(p): p.add_argument('--device', default=None, help='cuda, mps or cpu (default: best available)')
 def _overwrite(p): p.add_argument('--overwrite', action='store_true', help='replace existing outputs')
@@ -99,10 +99,16 @@ def make_parser()->argparse.ArgumentParser:
 def _continue_hint(a)->str:
     "How to continue an interrupted command, where it can be"
     if a.command == 'train':
-        if not (Path(a.out)/'checkpoints'/'last.pt').exists(): return '; no epoch was finished, so there is nothing to resume: start again with --overwrite'
+        if not (Path(a.out)/'checkpoints'/'last.pt').exists(): return '; no epoch was finished, so there is nothing to resume: run the same command again (the unfinished start is replaced)'
         return f"; continue with: nervenet train {shlex.quote(a.data)} {shlex.quote(a.out)} --resume" + (f' --device {a.device}' if a.device else '')
     if a.command in ('crossval', 'run'): return '; run the same command again to continue (finished folds are kept, an interrupted one resumes from its last checkpoint)'
     return ''
+
+def _os_error(e:OSError)->str:
+    "An `OSError` in one line: the path, then the system's words for the cause"
+    where = ' -> '.join(str(f) for f in (e.filename, e.filename2) if f)
+    what = e.strerror or ' '.join(str(e).split())
+    return f"{where}: {what}" if where and where not in what else what
 
 def main(argv:list|None=None)->int:
     "Entry point of the `nervenet` command"
@@ -116,6 +122,8 @@ def main(argv:list|None=None)->int:
         print(f"nervenet {a.command}: interrupted{_continue_hint(a)}", file=sys.stderr); return 130
     except (FileExistsError, FileNotFoundError, ValueError) as e:
         print(f"nervenet {a.command}: error: {e}", file=sys.stderr); return 2
+    except OSError as e: # a read-only or full disk, a file where a folder should be, a name too long: one line, no traceback
+        print(f"nervenet {a.command}: error: {_os_error(e)}", file=sys.stderr); return 1
     return int(res or 0)
 
 # %% ../nbs/10_cli.ipynb #7e8fddf2

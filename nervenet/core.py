@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #6a031b72
 from __future__ import annotations
-import json, os, random, sys, tempfile, warnings
+import json, os, random, re, sys, tempfile, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
@@ -12,8 +12,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['PROFILES', 'Profile', 'get_profile', 'scale_milestones', 'RunConfig', 'InvalidInputError', 'check_overwrite',
-           'current_umask', 'atomic_write', 'save_json', 'load_json', 'seed_everything', 'default_device', 'cpu_bf16',
+__all__ = ['PROFILES', 'Profile', 'get_profile', 'default_device', 'cpu_bf16', 'scale_milestones', 'RunConfig',
+           'InvalidInputError', 'check_overwrite', 'same_file', 'check_not_input', 'current_umask', 'atomic_write',
+           'stale_temporaries', 'remove_stale_temporaries', 'save_json', 'load_json', 'seed_everything',
            'multiprocessing_fragile', 'safe_workers']
 
 # %% ../nbs/00_core.ipynb #c18a99d5
@@ -30,12 +31,18 @@ class Profile:
     epochs:int # training epochs
     milestones:tuple # epochs at which the learning rate drops by 10x
     batch_size:int=8 # slices per batch (section 2.4.3)
+    patch:int|None=None # train on patch x patch windows of the crop (None: whole slices, the paper)
+    patches_per_epoch:int|None=None # patch mode: an epoch is this many windows
+    nerve_share:float=0.5 # patch mode: share of the windows centred near the consensus nerve
+    bf16:bool=False # train in bf16 autocast on a CPU with native bf16 (fp32 on other CPUs)
 
     @property
     def n_subjects(self): return self.n_volunteers + sum(self.n_patients.values())
 
 PROFILES = {
     'paper': Profile('paper', (448, 384, 60), (0.52, 0.52, 4.4), 4.0, 320, 10, dict(distal=14, medial=7, proximal=21), 100, (30, 80)),
+    'cpu':   Profile('cpu', (448, 384, 20), (0.52, 0.52, 4.4), 4.0, 320, 8, dict(distal=3, medial=2, proximal=3), 10, (7, 9),
+                     patch=96, patches_per_epoch=240, nerve_share=0.5, bf16=True),
     'quick': Profile('quick', (112, 96, 16), (2.08, 2.08, 4.4), 4.0, 64, 8, dict(distal=2, medial=1, proximal=1), 14, (10, 13)),
     'tiny':  Profile('tiny',  (64, 56, 8), (3.12, 3.12, 4.4), 4.0, 48, 8, dict(distal=1, medial=1, proximal=2), 2, (1, 2)),
 }
@@ -45,6 +52,24 @@ def get_profile(name:str|Profile)->Profile:
     if isinstance(name, Profile): return name
     if name not in PROFILES: raise ValueError(f"unknown profile {name!r}: expected one of {', '.join(PROFILES)}")
     return PROFILES[name]
+
+# %% ../nbs/00_core.ipynb #b23fa6f5
+def default_device(device:str|torch.device|None=None)->torch.device:
+    "`device` if given and available, else cuda, then mps, then cpu"
+    if device is None or device == 'auto':
+        if torch.cuda.is_available(): return torch.device('cuda')
+        if getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available(): return torch.device('mps')
+        return torch.device('cpu')
+    d = torch.device(device)
+    if d.type == 'cuda' and not torch.cuda.is_available(): raise RuntimeError(f"device {device!r} requested but CUDA is not available")
+    if d.type == 'mps' and not (getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available()):
+        raise RuntimeError(f"device {device!r} requested but MPS is not available")
+    return d
+
+def cpu_bf16()->bool:
+    "Whether this CPU has native bf16 arithmetic (AVX512-BF16 or AMX), where bf16 autocast is faster than fp32"
+    try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except Exception: return False
 
 # %% ../nbs/00_core.ipynb #7e0308aa
 def scale_milestones(epochs:int, milestones=(30, 80), ref_epochs:int=100)->tuple:
@@ -81,15 +106,26 @@ class RunConfig:
     device:str|None=None # cuda, mps or cpu; None picks the best available
     spacing:tuple|None=None # voxel size (mm, x y z) of the training data; inference resamples in plane to it (set by training)
     cpu_bf16:bool=False # train in bf16 autocast + channels-last on a CPU with native bf16 (AMX, AVX512-BF16): ~2x faster there
+    patch:int|None=None # train on patch x patch windows of the crop instead of whole slices (None: whole slices, the paper)
+    patches_per_epoch:int|None=None # patch mode: windows drawn per epoch; an epoch is this many windows
+    nerve_share:float=0.5 # patch mode: share of the windows centred near the consensus nerve, the rest anywhere in the crop
+    valid_patches:int=64 # patch mode: fixed, seeded windows of the validation subjects scored after every epoch
 
     def __post_init__(self): # every way of making a config passes here: a run without an epoch would leave no model
         if self.epochs < 1: raise ValueError(f"epochs must be at least 1, found {self.epochs}")
+        if self.patch is None: return
+        if self.patch < 1 or self.patch % 2**self.depth or self.patch > self.crop:
+            raise ValueError(f"patch must be a multiple of {2**self.depth} (2^depth) between {2**self.depth} and the crop {self.crop}, found {self.patch}")
+        if not (self.patches_per_epoch or 0) >= 1: raise ValueError(f"patch mode needs patches_per_epoch of at least 1, found {self.patches_per_epoch}")
+        if not 0 <= self.nerve_share <= 1: raise ValueError(f"nerve_share must be between 0 and 1, found {self.nerve_share}")
+        if self.valid_patches < 1: raise ValueError(f"valid_patches must be at least 1, found {self.valid_patches}")
 
     @classmethod
     def from_profile(cls, profile:str|Profile='paper', **kwargs):
         "Config for `profile`; overrides in `kwargs`, milestones scaled when only `epochs` is given"
         p = get_profile(profile)
-        d = dict(profile=p.name, epochs=p.epochs, milestones=p.milestones, batch_size=p.batch_size, crop=p.crop)
+        d = dict(profile=p.name, epochs=p.epochs, milestones=p.milestones, batch_size=p.batch_size, crop=p.crop, patch=p.patch,
+                 patches_per_epoch=p.patches_per_epoch, nerve_share=p.nerve_share, cpu_bf16=p.bf16 and cpu_bf16())
         if 'epochs' in kwargs and 'milestones' not in kwargs: kwargs['milestones'] = scale_milestones(kwargs['epochs'])
         return cls(**{**d, **kwargs})
 
@@ -124,6 +160,27 @@ def check_overwrite(path, overwrite:bool=False)->Path:
     if path.exists() and not overwrite: raise FileExistsError(f"{path} exists; refusing to overwrite it (pass overwrite=True / --overwrite)")
     return path
 
+def same_file(a, b)->bool:
+    "Whether paths `a` and `b` name one file: the same path once links are resolved, or the same inode (a hard link)"
+    a, b = Path(a), Path(b)
+    if os.path.realpath(a) == os.path.realpath(b): return True
+    try: return os.path.samefile(a, b)
+    except OSError: return False # one of them does not exist (yet): not the same file
+
+def check_not_input(path, # an output about to be written
+                    inputs, # the files the run reads
+                   )->Path:
+    "`path`, unless it is one of `inputs` (by path, symlink or hard link): then an `InvalidInputError`, whatever `overwrite` says"
+    for i in inputs:
+        if same_file(path, i): raise InvalidInputError(path, 'an output path that is not one of the inputs', f'the input {i}; refusing to write over it (even with --overwrite)')
+    return Path(path)
+
+def _temp_affixes(path:Path)->tuple:
+    "(prefix, suffix) of `path`'s temporary twin: a hidden name of at most ~120 bytes, keeping the extension writers read the format from"
+    ext = '.nii.gz' if path.name.endswith('.nii.gz') else path.suffix or '.tmp'
+    stem = path.name.encode()[:100].decode(errors='ignore') # a legal final name gives a legal temporary one
+    return f".{stem}.", ext
+
 def current_umask()->int:
     "The process's file mode creation mask, read without changing it where the system allows (Linux: /proc/self/status)"
     try:
@@ -138,7 +195,8 @@ def atomic_write(path, overwrite:bool=False):
     "Yield a temporary path next to `path`; rename it to `path` when the block succeeds"
     path = check_overwrite(path, overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=''.join(path.suffixes) or '.tmp', dir=path.parent)
+    prefix, suffix = _temp_affixes(path)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
@@ -146,6 +204,23 @@ def atomic_write(path, overwrite:bool=False):
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp): os.unlink(tmp)
+
+_TEMP = re.compile(r'^\.(?P<name>.+)\.[a-z0-9_]{8}(?P<ext>\.nii\.gz|\.[A-Za-z0-9]+)$')
+
+def stale_temporaries(folder, # a folder `atomic_write` wrote into
+                      recursive:bool=False, # also its sub-folders
+                     )->list:
+    "The temporaries an interrupted `atomic_write` left in `folder`: hidden files named `.<name>.<8 random characters><extension of name>`"
+    folder = Path(folder)
+    if not folder.is_dir(): return []
+    files = folder.rglob('.*') if recursive else folder.glob('.*')
+    return sorted(f for f in files if f.is_file() and (m := _TEMP.match(f.name)) and m['name'].endswith(m['ext']))
+
+def remove_stale_temporaries(folder, recursive:bool=False)->list:
+    "Delete `stale_temporaries(folder, recursive)` (before a run resumes or is redone in `folder`); returns what was removed"
+    gone = stale_temporaries(folder, recursive)
+    for f in gone: f.unlink(missing_ok=True)
+    return gone
 
 def save_json(obj, path, overwrite:bool=True):
     "Write `obj` as indented JSON to `path`, atomically"
@@ -162,24 +237,6 @@ def seed_everything(seed:int=42, deterministic:bool=False):
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
     if torch.cuda.is_available(): torch.cuda.manual_seed_all(seed)
     if deterministic: torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
-
-# %% ../nbs/00_core.ipynb #b23fa6f5
-def default_device(device:str|torch.device|None=None)->torch.device:
-    "`device` if given and available, else cuda, then mps, then cpu"
-    if device is None or device == 'auto':
-        if torch.cuda.is_available(): return torch.device('cuda')
-        if getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available(): return torch.device('mps')
-        return torch.device('cpu')
-    d = torch.device(device)
-    if d.type == 'cuda' and not torch.cuda.is_available(): raise RuntimeError(f"device {device!r} requested but CUDA is not available")
-    if d.type == 'mps' and not (getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available()):
-        raise RuntimeError(f"device {device!r} requested but MPS is not available")
-    return d
-
-def cpu_bf16()->bool:
-    "Whether this CPU has native bf16 arithmetic (AVX512-BF16 or AMX), where bf16 autocast is faster than fp32"
-    try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except Exception: return False
 
 # %% ../nbs/00_core.ipynb #bae85e7a
 def multiprocessing_fragile()->str|None:

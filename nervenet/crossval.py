@@ -12,19 +12,19 @@ import nibabel as nib
 import torch
 import matplotlib.pyplot as plt
 from scipy import stats
-from .core import get_profile, RunConfig, save_json, load_json, atomic_write, default_device
+from .core import get_profile, RunConfig, save_json, load_json, atomic_write, default_device, remove_stale_temporaries
 from .metrics import evaluate
-from .data import read_cohort, save_nifti, voxel_spacing, overlay_contours, reorientation, canonical_spacing
-from .train import train, load_checkpoint, data_fingerprint, fingerprint_diff
-from .inference import predict_volume, nerve_mask
+from .data import read_cohort, save_nifti, voxel_spacing, overlay_contours, reorientation, canonical_spacing, check_same_grid
+from .train import train, load_checkpoint, data_fingerprint, fingerprint_diff, training_precision
+from .inference import predict_volume, nerve_mask, inference_dtype
 from .biomarkers import coverage
 
 # %% auto #0
 __all__ = ['METRICS', 'METRIC_NAMES', 'LOWER_IS_BETTER', 'COHORT_ORDER', 'COVERAGE_COLUMNS', 'make_split', 'compare', 'summarise',
            'mean_sd', 'comparison_order', 'table1', 'p_text', 'mw_method', 'mann_whitney', 'location_dice',
-           'postprocessing_effect', 'device_name', 'evaluate_subject', 'run_fold', 'crossval', 'load_results',
-           'run_info', 'coverage_table', 'coverage_section', 'render_report', 'plot_figure2', 'plot_overlays',
-           'make_report']
+           'postprocessing_effect', 'device_name', 'evaluate_subject', 'run_fold', 'check_grids', 'crossval',
+           'load_results', 'run_info', 'coverage_table', 'coverage_section', 'render_report', 'plot_figure2',
+           'plot_overlays', 'make_report']
 
 # %% ../nbs/07_crossval.ipynb #6c4a2dac
 def _key(s)->tuple:
@@ -236,14 +236,18 @@ def run_fold(data, # cohort folder
         if verbose: print(f"fold {k}: training on {len(split['train'])} subjects for {cfg.epochs} epochs (monitoring {len(split['test'])} test subjects)")
         t0 = time.perf_counter()
         resume = _checkpoint(fd).exists() # else anything in fold-K/model is an interrupted start of this same fold: replaced
-        train(data, fd/'model', profile=cfg.profile, resume=resume, overwrite=not resume, seed=cfg.seed, device=device,
-              train_ids=split['train'], valid_ids=split['test'], cfg=cfg, progress=verbose)
+        learn = train(data, fd/'model', profile=cfg.profile, resume=resume, overwrite=not resume, seed=cfg.seed, device=device,
+                      train_ids=split['train'], valid_ids=split['test'], cfg=cfg, progress=verbose)
         save_json(dict(fold=k, epochs=cfg.epochs, seconds=time.perf_counter() - t0, device=device_name(device),
+                       precision=training_precision(learn),
                        train=split['train'], test=split['test'], evaluated='last epoch (checkpoints/last.pt)'), fd/'trained.json')
+    precision = 'auto' if cfg.mixed_precision else 'fp32' # full precision throughout when training asked for it
+    if not (fd/'inference.json').exists():
+        dt = inference_dtype(default_device(device), precision)
+        save_json(dict(precision={torch.bfloat16: 'bf16', torch.float16: 'fp16', None: 'fp32'}[dt]), fd/'inference.json')
     todo = [i for i in split['test'] if not (fd/'metrics'/f'{i}.json').exists()]
     if not todo: return
     model, mcfg = load_checkpoint(_checkpoint(fd), device=default_device(device))
-    precision = 'auto' if cfg.mixed_precision else 'fp32' # full precision throughout when training asked for it
     predict_volume(model, subjects[todo[0]].load_t2(), mcfg.crop, device=default_device(device), precision=precision) # untimed warm-up
     for i in todo:
         rec = evaluate_subject(subjects[i], model, mcfg.crop, fd, k, device, mcfg.spacing, precision)
@@ -253,6 +257,12 @@ def run_fold(data, # cohort folder
                   f"  (post-processed: {ag[True]['dice']:.3f}, {ag[True]['hd95']:.2f} mm)  {rec['seconds']:.2f} s")
 
 # %% ../nbs/07_crossval.ipynb #6968acb8
+def check_grids(subjects:list)->None:
+    "Every rater and consensus mask of `subjects` on its T2's grid (headers only, no voxel read), else an `InvalidInputError` naming the file"
+    for s in subjects:
+        ref = nib.load(s.t2)
+        for f in [*s.raters.values(), *([s.consensus] if s.consensus else [])]: check_same_grid(nib.load(f), ref, f)
+
 def _check_or_write(path:Path, obj, what:str, norm=lambda d: d):
     "Write `obj` as JSON to `path`, or check that the existing file holds the same (compared after `norm`)"
     if path.exists():
@@ -266,7 +276,7 @@ def _settings(d:dict)->dict:
 
 def crossval(data, # cohort folder (nervenet layout, e.g. from `nervenet.phantom.generate_cohort`)
              out, # output folder: folds, predictions, metrics and report
-             profile:str='quick', # `paper`, `quick` or `tiny`
+             profile:str='cpu', # `paper`, `cpu`, `quick` or `tiny`
              folds:int=4, # number of folds
              fold:int|None=None, # run only this fold (0-based); None: all
              seed:int=42, # seed of the split and of every fold's training
@@ -281,7 +291,10 @@ def crossval(data, # cohort folder (nervenet layout, e.g. from `nervenet.phantom
     if epochs is not None and epochs < 1: raise ValueError(f"epochs must be at least 1, found {epochs}")
     cfg = cfg or RunConfig.from_profile(get_profile(profile), seed=seed, **({'epochs': epochs} if epochs is not None else {}))
     if fold is not None and not 0 <= fold < folds: raise ValueError(f"fold must be in 0..{folds-1}, found {fold}")
+    split = make_split(subjects, folds=folds, seed=seed) # impossible settings are refused before anything is written
+    check_grids(subjects) # and so is a mask on another grid, before any fold trains
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out, recursive=True) # what an interrupted write of an earlier attempt left behind
     training = {k: v for k, v in cfg.to_dict().items() if k != 'device'}
     _check_or_write(out/'crossval.json', dict(profile=cfg.profile, folds=folds, seed=seed, epochs=cfg.epochs, config=training), 'settings',
                     norm=_settings) # a folder written before a RunConfig field existed still matches at that field's default
@@ -289,7 +302,6 @@ def crossval(data, # cohort folder (nervenet layout, e.g. from `nervenet.phantom
     if (out/'data.json').exists() and 'fingerprint' in (old := load_json(out/'data.json')):
         if diff := fingerprint_diff(old['fingerprint'], fp):
             raise ValueError(f"{out}: this folder holds an experiment on other data than {data} ({'; '.join(diff)}); use a new output folder")
-    split = make_split(subjects, folds=folds, seed=seed)
     _check_or_write(out/'split.json', split, 'splits')
     cfg.save(out/'config.json')
     save_json(dict(data=str(data.resolve()), fingerprint=fp), out/'data.json')
@@ -313,6 +325,12 @@ def load_results(out)->pd.DataFrame:
     cols = ['subject', 'cohort', 'location', 'fold', 'comparison', 'kind', 'postprocessed', 'metric', 'value']
     return pd.DataFrame(rows, columns=cols)
 
+def _input_of(patch)->str: return f"{patch} x {patch} px patches" if patch else 'whole slices'
+
+def _precision_of(fd:Path, device:str)->str:
+    "Training arithmetic of a fold trained before trained.json recorded it: fp32 on a CPU without `cpu_bf16`, else unknown"
+    return 'fp32' if device.startswith('cpu') and not RunConfig.load(fd/'model'/'config.json').cpu_bf16 else 'not recorded'
+
 def run_info(out)->dict:
     "Profile, device(s), folds done and timings of the run in `out`"
     out = Path(out)
@@ -323,6 +341,10 @@ def run_info(out)->dict:
     return dict(profile=st['profile'], folds=st['folds'], seed=st['seed'], epochs=st['epochs'],
                 folds_trained=[t['fold'] for t in trained], subjects_evaluated=len(recs), subjects_total=n_sub,
                 devices=sorted({t['device'] for t in trained} | {r['device'] for r in recs}),
+                spacing=sorted({tuple(round(v, 3) for v in r['spacing']) for r in recs}),
+                training_precision=sorted({t.get('precision') or _precision_of(out/f"fold-{t['fold']}", t['device']) for t in trained}),
+                inference_precision=sorted({load_json(f)['precision'] for f in out.glob('fold-*/inference.json')}),
+                training_input=sorted({_input_of(RunConfig.load(out/f"fold-{t['fold']}"/'model'/'config.json').patch) for t in trained}),
                 train_seconds=sum(t['seconds'] for t in trained), torch=torch.__version__, cpu_threads=torch.get_num_threads(),
                 machine=platform.machine(), python=platform.python_version(),
                 evaluated_model='last epoch of every fold (checkpoints/last.pt); best.pt is never used')
@@ -409,7 +431,9 @@ def render_report(out, # cross-validation folder
     mw = pd.concat([mann_whitney(res, False), mann_whitney(res, True)])
     mw = mw.assign(metric=mw.metric.map(METRIC_NAMES), comparison=np.where(mw.postprocessed, 'Auto-GT (post-processed) vs R-R', 'Auto-GT vs R-R'))
     return '\n\n'.join([
-        f"## Table 1 (profile `{info['profile']}`, device {', '.join(info['devices'])})",
+        f"## Table 1 (profile `{info['profile']}`, {', '.join(' x '.join(f'{v:g}' for v in s) for s in info['spacing'])} mm, device {', '.join(info['devices'])})",
+        f"Training: {', '.join(info['training_precision'])} arithmetic on {', '.join(info['training_input'])}; inference: "
+        f"{', '.join(info['inference_precision']) or 'not recorded'} on whole slices.",
         f"{info['subjects_evaluated']} of {info['subjects_total']} subjects evaluated; folds trained: {info['folds_trained']} of "
         f"{info['folds']}; {info['epochs']} epochs; the model of the last epoch; Auto = network output without post-processing (as in the paper). "
         f"HD95 (mm): between the masks' boundaries, as MedPy and MONAI compute it; HD95, paper's tool (mm): over the mismatched "

@@ -22,7 +22,7 @@ __all__ = ['AFFINE_TOL', 'COHORTS', 'LOCATIONS', 'CANONICAL_AXES', 'SPACING_TOL'
            'canonical_spacing', 'tilt', 'SpacingWarning', 'training_spacing', 'check_spacing', 'inplane_shape',
            'resample_inplane', 'is_dicom', 'dicom_files', 'read_dicom_series', 'load_scan', 'write_dicom_series',
            'CropBox', 'zscore', 'crop_or_pad', 'uncrop', 'preprocess', 'SliceDataset', 'overlay_contours', 'SliceDL',
-           'slice_dls']
+           'slice_dls', 'PatchDL']
 
 # %% ../nbs/02_data.ipynb #30c731dd
 AFFINE_TOL = 1e-3 # largest accepted difference between two affine entries (mm)
@@ -629,8 +629,12 @@ def slice_dls(subjects, # list of `Subject` (or a cohort folder)
               device=None, # cuda, mps or cpu; None: the best available
               seed:int=0, # seed of the shuffling
               num_workers:int=0, # data-loading processes
+              patch:int|None=None, # train on `patch` x `patch` windows of the slices (`PatchDL`); None: whole slices
+              patches_per_epoch:int|None=None, # patch mode: training windows per epoch
+              nerve_share:float=0.5, # patch mode: share of the windows centred near the consensus nerve
+              valid_patches:int=64, # patch mode: fixed validation windows, drawn once with `seed + 1`
              )->DataLoaders:
-    "fastai `DataLoaders` of preloaded axial slices, split by subject, labels from the consensus"
+    "fastai `DataLoaders` of preloaded axial slices (or windows of them), split by subject, labels from the consensus"
     if not isinstance(subjects, (list, tuple)): subjects = read_cohort(subjects)
     by_id = {s.id: s for s in subjects}
     train_ids, valid_ids = list(train_ids), list(valid_ids)
@@ -640,7 +644,51 @@ def slice_dls(subjects, # list of `Subject` (or a cohort folder)
     train = SliceDataset.from_subjects([by_id[i] for i in train_ids], crop)
     valid = SliceDataset.from_subjects([by_id[i] for i in valid_ids], crop)
     device, num_workers = default_device(device), safe_workers(num_workers)
-    dls = [SliceDL(train, bs=bs, shuffle=True, num_workers=num_workers, device=device),
-           SliceDL(valid, bs=bs, shuffle=False, num_workers=num_workers, device=device)]
+    kw = dict(bs=bs, num_workers=num_workers, device=device)
+    if patch is None: dls = [SliceDL(train, shuffle=True, **kw), SliceDL(valid, shuffle=False, **kw)]
+    else:
+        if not (patches_per_epoch or 0) >= 1: raise ValueError(f"patch mode needs patches_per_epoch of at least 1, found {patches_per_epoch}")
+        dls = [PatchDL(train, patch, patches_per_epoch, nerve_share, **kw),
+               PatchDL(valid, patch, valid_patches, nerve_share, fixed_seed=seed + 1, **kw)]
     for i, dl in enumerate(dls): dl.rng = random.Random(seed + i)
     return DataLoaders(*dls, device=device)
+
+# %% ../nbs/02_data.ipynb #13ef5821
+class PatchDL(SliceDL):
+    "`n` windows of `patch` x `patch` pixels per epoch cut from the slices of a `SliceDataset`: a share `nerve_share` centred near the consensus nerve, the rest anywhere"
+    def __init__(self, dataset:SliceDataset, # preloaded slices (x, y)
+                 patch:int, # window size, pixels
+                 n:int, # windows per epoch
+                 nerve_share:float=0.5, # share of the windows centred near a nerve pixel (where the dataset has nerve)
+                 fixed_seed:int|None=None, # draw the windows once with this seed and reuse them every epoch (validation)
+                 **kwargs): # `bs`, `device`, `num_workers` for fastai's `DataLoader`
+        size = min(dataset.x.shape[-2:])
+        if not 1 <= patch <= size: raise ValueError(f"patch must be between 1 and the slice size {size}, found {patch}")
+        if not 0 <= nerve_share <= 1: raise ValueError(f"nerve_share must be between 0 and 1, found {nerve_share}")
+        super().__init__(dataset, n=n, shuffle=False, **kwargs)
+        self.patch, self.nerve_share = patch, nerve_share
+        self.nerve_slices = torch.nonzero((dataset.y > 0).flatten(1).any(1))[:, 0].tolist() if len(dataset) else []
+        self.fixed = self.draw(random.Random(fixed_seed)) if fixed_seed is not None else None
+
+    def draw(self, rng:random.Random)->list:
+        "`n` windows (slice, top, left) drawn with `rng`: exactly `round(n * nerve_share)` around a nerve pixel, in random order"
+        if not len(self.dataset): return []
+        P, (H, W) = self.patch, self.dataset.x.shape[-2:]
+        n_nerve = round(self.n * self.nerve_share) if self.nerve_slices else 0
+        near = [True] * n_nerve + [False] * (self.n - n_nerve); rng.shuffle(near)
+        out = []
+        for nerve in near:
+            if nerve:
+                k = rng.choice(self.nerve_slices)
+                ys, xs = torch.nonzero(self.dataset.y[k] > 0, as_tuple=True)
+                j = rng.randrange(len(ys))
+                cy, cx = int(ys[j]) + rng.randint(-(P // 4), P // 4), int(xs[j]) + rng.randint(-(P // 4), P // 4)
+                out.append((k, min(max(cy - P // 2, 0), H - P), min(max(cx - P // 2, 0), W - P)))
+            else: out.append((rng.randrange(len(self.dataset)), rng.randint(0, H - P), rng.randint(0, W - P)))
+        return out
+
+    def get_idxs(self): return self.fixed if self.fixed is not None else self.draw(self.rng)
+    def create_item(self, s):
+        k, top, left = s
+        win = (slice(top, top + self.patch), slice(left, left + self.patch))
+        return self.dataset.x[(k, slice(None)) + win], self.dataset.y[(k,) + win]

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from scipy import ndimage
 from fastprogress.fastprogress import progress_bar
-from .core import InvalidInputError, atomic_write, check_overwrite, default_device, cpu_bf16
+from .core import InvalidInputError, atomic_write, check_overwrite, check_not_input, default_device, cpu_bf16
 from .data import (as_image, preprocess, uncrop, voxel_spacing, reorientation, to_canonical, canonical_spacing,
                            check_spacing, inplane_shape, resample_inplane, load_scan, dicom_files, _nifti_file)
 
@@ -365,10 +365,10 @@ def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding
     except InvalidInputError as e: print(f"error: {e}; nothing segmented", file=sys.stderr); return 1
     outs = [_outputs(f, n, outdir, mc_samples > 0) for f, n in zip(files, output_names(files))]
     assert len({str(p).casefold() for o in outs for p in o.values()}) == sum(map(len, outs)), 'two inputs with one output file'
-    conflicts = []
+    conflicts, read = [], [f for f in files if not f.is_dir()] + [Path(model_path)]
     for p in (p for o in outs for p in o.values()):
-        try: check_overwrite(p, overwrite)
-        except FileExistsError as e: conflicts.append(str(e))
+        try: check_overwrite(check_not_input(p, read), overwrite) # an input is never written over, with or without overwrite
+        except (FileExistsError, InvalidInputError) as e: conflicts.append(str(e))
     if conflicts: # before any work: a run writes its complete set of files or none
         for c in conflicts: print(f"error: {c}", file=sys.stderr)
         print(f"nothing segmented: {len(conflicts)} of the outputs exist", file=sys.stderr); return 1

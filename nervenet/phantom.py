@@ -13,7 +13,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 from scipy import ndimage
-from .core import Profile, get_profile, atomic_write, save_json, load_json
+from .core import Profile, get_profile, atomic_write, save_json, load_json, remove_stale_temporaries
 from .data import majority_vote
 from .metrics import dice
 
@@ -445,7 +445,7 @@ def _split_slice(a, p:Profile):
 def generate_subject(subject:str, # subject id, e.g. `vol-01`, `pat-07`; seeds the subject together with `seed`
                      cohort:str, # `volunteer` or `patient`
                      location:str, # stack location along the thigh: `distal`, `medial` or `proximal`
-                     profile:str|Profile='quick', # grid: `paper`, `quick` or `tiny`
+                     profile:str|Profile='cpu', # grid: `paper`, `cpu`, `quick` or `tiny`
                      seed:int=0, # cohort seed
                     )->SyntheticSubject:
     "Generate one synthetic subject, deterministic for (`seed`, `subject`)"
@@ -495,7 +495,7 @@ def save_subject(s:SyntheticSubject, folder, overwrite:bool=False)->Path:
     save_json(s.info, folder/'truth.json', overwrite=overwrite)
     return folder
 
-def cohort_table(profile:str|Profile='quick', seed:int=0)->list:
+def cohort_table(profile:str|Profile='cpu', seed:int=0)->list:
     "(subject, cohort, location) of every subject of the profile's cohort; patients' locations shuffled by `seed`"
     p = get_profile(profile)
     rows = [(f'vol-{i + 1:02d}', 'volunteer', 'medial') for i in range(p.n_volunteers)]
@@ -527,7 +527,7 @@ def _is_complete(root:Path, p:Profile, seed:int)->bool:
     return (root/'subjects.csv').exists() and all((root/s/f).exists() for s, _, _ in cohort_table(p, seed) for f in SUBJECT_FILES)
 
 def generate_cohort(out, # folder to write the cohort into
-                    profile:str|Profile='quick', # `paper`, `quick` or `tiny`
+                    profile:str|Profile='cpu', # `paper`, `cpu`, `quick` or `tiny`
                     seed:int=0, # cohort seed
                     overwrite:bool=False, # replace an existing cohort in `out`
                     exist_ok:bool=False, # reuse a complete cohort of the same profile and seed found in `out`
@@ -548,6 +548,7 @@ def generate_cohort(out, # folder to write the cohort into
         for d in root.iterdir():
             if d.is_dir() and d.name not in ids and (d/'truth.json').exists(): shutil.rmtree(d)
     root.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(root, recursive=True) # left by an interrupted earlier generation
     meta = dict(profile=p.name, seed=seed, version=VERSION, generator=GENERATOR, n_subjects=len(rows),
                 raters=list(RATERS), shape=list(p.shape), spacing=list(p.spacing), slice_thickness=p.slice_thickness)
     save_json({**meta, 'complete': False}, root/'cohort.json', overwrite=True) # first: the folder is this generator's from now on

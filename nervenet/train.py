@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_train.ipynb #084cf7b5
 from __future__ import annotations
-import hashlib, json, random, re, time, warnings
+import errno, hashlib, json, random, re, time, warnings
 from dataclasses import asdict, replace
 from bisect import bisect_right
 from functools import partial
@@ -22,16 +22,17 @@ from fastai.losses import CrossEntropyLossFlat
 from fastai.optimizer import Adam
 from fastcore.foundation import L
 from .core import (RunConfig, InvalidInputError, atomic_write, save_json, load_json, seed_everything, default_device, cpu_bf16,
+                           remove_stale_temporaries,
                            get_profile, scale_milestones)
 from .model import FCDenseNet
 from .data import read_cohort, slice_dls, training_spacing
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'synth_slices', 'synth_dls', 'step_lr', 'run_epoch', 'StepSchedule', 'DiceMetric', 'augment_grid',
-           'augment_batch', 'Augment', 'ChannelsLast', 'CPUMixedPrecision', 'nerve_learner', 'save_checkpoint',
-           'read_checkpoint', 'load_checkpoint', 'rng_state', 'set_rng_state', 'opt_state', 'History', 'Checkpoints',
-           'StopAfter', 'fit_run', 'data_fingerprint', 'fingerprint_diff', 'preload', 'split_subjects', 'train',
-           'plot_history', 'distributed_trainer']
+           'augment_batch', 'Augment', 'ChannelsLast', 'CPUMixedPrecision', 'nerve_learner', 'training_precision',
+           'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'rng_state', 'set_rng_state', 'opt_state',
+           'History', 'Checkpoints', 'StopAfter', 'TimeBudget', 'fit_run', 'data_fingerprint', 'fingerprint_diff',
+           'preload', 'split_subjects', 'train', 'plot_history', 'distributed_trainer']
 
 # %% ../nbs/04_train.ipynb #dcb34527
 def synth_slices(n:int=16, size:int=32, seed:int=0)->tuple:
@@ -156,6 +157,13 @@ def nerve_learner(dls:DataLoaders, # slices: x (B,1,H,W) float32, y (B,H,W) int6
     learn.cfg = cfg
     return learn
 
+def training_precision(learn:Learner)->str:
+    "The arithmetic `learn` trains in, as reports name it: 'bf16' or 'fp16' autocast, else 'fp32'"
+    for cb in learn.cbs:
+        if isinstance(cb, CPUMixedPrecision): return 'bf16'
+        if isinstance(cb, MixedPrecision): return cb.amp_mode.value
+    return 'fp32'
+
 # %% ../nbs/04_train.ipynb #544b6cac
 CHECKPOINT_FORMAT = 'nervenet-checkpoint'
 
@@ -168,7 +176,10 @@ def save_checkpoint(path, # file to write, e.g. OUT/checkpoints/best.pt
     model = getattr(model, '_orig_mod', model)
     ckpt = dict(format=CHECKPOINT_FORMAT, version=1, config=json.dumps(cfg.to_dict()),
                 model={k: v.detach().cpu() for k, v in model.state_dict().items()}, **extra)
-    with atomic_write(path, overwrite=overwrite) as tmp: torch.save(ckpt, tmp)
+    with atomic_write(path, overwrite=overwrite) as tmp:
+        try: torch.save(ckpt, tmp)
+        except RuntimeError as e: # torch's own words for a full disk ("unexpected pos ..."): an OSError naming the file
+            raise OSError(errno.EIO, f"could not write the checkpoint ({' '.join(str(e).split())[:160]}); is the disk full?", str(path)) from None
     return Path(path)
 
 def _load_error(e:Exception)->str:
@@ -281,6 +292,16 @@ class StopAfter(Callback):
     def after_epoch(self):
         if self.epoch + 1 >= self.n: raise CancelFitException
 
+class TimeBudget(Callback):
+    "Stop training once `seconds` of wall time have passed since the fit began, after the batch running then (comparisons at equal time)"
+    order = Checkpoints.order + 1
+    def __init__(self, seconds:float): self.seconds = seconds
+    def before_fit(self): self.t0, self.steps = time.perf_counter(), 0
+    def after_batch(self):
+        if not self.training: return
+        self.steps += 1
+        if time.perf_counter() - self.t0 >= self.seconds: raise CancelFitException
+
 # %% ../nbs/04_train.ipynb #13181b0a
 def fit_run(learn:Learner, out, resume:bool=False, cbs=None)->Learner:
     "Fit `learn` for `learn.cfg.epochs` epochs writing history and checkpoints to `out`; continue from `last.pt` if `resume`"
@@ -354,7 +375,7 @@ def split_subjects(subjects:list, # `nervenet.data.Subject`s (anything with `id`
 
 def train(data, # cohort folder (subjects.csv + one folder per subject)
           out, # output folder: config.json, run.json, history.csv, checkpoints/
-          profile:str='quick', # `paper`, `quick` or `tiny`: schedule, crop, batch size
+          profile:str='cpu', # `paper`, `cpu`, `quick` or `tiny`: schedule, crop, batch size, patches
           epochs:int|None=None, # override the profile's epochs (milestones scale with them)
           resume:bool=False, # continue the run in `out` from checkpoints/last.pt
           overwrite:bool=False, # replace a previous run in `out` (its files are removed first)
@@ -371,6 +392,9 @@ def train(data, # cohort folder (subjects.csv + one folder per subject)
     if resume and overwrite: raise ValueError('resume continues the run in the output folder and overwrite replaces it: pass one of them')
     if resume:
         if not (out/'config.json').exists(): raise InvalidInputError(out/'config.json', 'the configuration of the run to resume', 'no such file')
+        if not (out/'checkpoints'/'last.pt').exists():
+            raise InvalidInputError(out/'checkpoints'/'last.pt', 'the checkpoint of the run to resume',
+                                    'no such file: no epoch was finished, so start the run again without resume (its unfinished start is replaced)')
         saved, run = RunConfig.load(out/'config.json'), load_json(out/'run.json')
         if cfg is not None and cfg.spacing is None: cfg = replace(cfg, spacing=saved.spacing) # training fills it in
         if cfg is not None and cfg != saved: raise ValueError(f"{out/'config.json'}: resuming needs the run's own configuration, found a different one")
@@ -379,13 +403,14 @@ def train(data, # cohort folder (subjects.csv + one folder per subject)
             raise InvalidInputError(Path(data), f"the data the run in {out} was trained on ({run['data']})", '; '.join(diff))
         cfg, train_ids, valid_ids = saved, run['train'], run['valid']
     else:
-        if (old := _previous_run(out)) and not overwrite:
+        if (old := _previous_run(out)) and not overwrite and 'checkpoints/last.pt' in old:
             raise FileExistsError(f"{out} holds a previous run ({', '.join(old)}): resume it (resume=True / --resume), "
                                   "replace it (overwrite=True / --overwrite) or choose another output folder")
         cfg = cfg or RunConfig.from_profile(profile, seed=seed)
         if epochs is not None: cfg = RunConfig.from_dict({**cfg.to_dict(), 'epochs': epochs, 'milestones': list(scale_milestones(epochs))})
     device = default_device(device or cfg.device) # no such device: an error before anything is written
     subjects = read_cohort(data)
+    for f in (out, out/'checkpoints'): remove_stale_temporaries(f) # what an interrupted write left behind
     if train_ids is None and valid_ids is None: train_ids, valid_ids = split_subjects(subjects, seed=cfg.seed)
     elif train_ids is None: train_ids = [s.id for s in subjects if s.id not in valid_ids]
     elif valid_ids is None: valid_ids = [s.id for s in subjects if s.id not in train_ids]
@@ -393,12 +418,13 @@ def train(data, # cohort folder (subjects.csv + one folder per subject)
         if cfg.spacing is None: # the voxel size inference will resample new scans to
             by_id = {s.id: s for s in subjects}
             cfg = replace(cfg, spacing=training_spacing([by_id[i] for i in train_ids if i in by_id]))
-        for f in _previous_run(out): (out/f).unlink() # only with overwrite=True: the old run goes as a whole
+        for f in _previous_run(out): (out/f).unlink() # overwrite=True or an unfinished start: the old run goes as a whole
         cfg.save(out/'config.json')
         save_json(dict(data=str(Path(data).resolve()), data_fingerprint=data_fingerprint(data), train=list(train_ids),
                        valid=list(valid_ids), profile=asdict(get_profile(cfg.profile))), out/'run.json')
     seed_everything(cfg.seed)
-    dls = slice_dls(subjects, train_ids, valid_ids, crop=cfg.crop, bs=cfg.batch_size, device=device, seed=cfg.seed)
+    dls = slice_dls(subjects, train_ids, valid_ids, crop=cfg.crop, bs=cfg.batch_size, device=device, seed=cfg.seed, patch=cfg.patch,
+                    patches_per_epoch=cfg.patches_per_epoch, nerve_share=cfg.nerve_share, valid_patches=cfg.valid_patches)
     if dls.device is not None and torch.device(dls.device).type != 'cpu': preload(dls)
     learn = nerve_learner(dls, cfg, path=out)
     if progress: return fit_run(learn, out, resume=resume, cbs=cbs)
