@@ -16,13 +16,13 @@ from fastai.data.core import DataLoaders
 from .core import InvalidInputError, atomic_write, check_overwrite, default_device, safe_workers
 
 # %% auto #0
-__all__ = ['AFFINE_TOL', 'COHORTS', 'LOCATIONS', 'CANONICAL_AXES', 'SPACING_TOL', 'SPACING_RANGE', 'LabelConventionWarning',
-           'as_label', 'check_same_grid', 'load_nifti', 'as_image', 'voxel_spacing', 'save_nifti', 'majority_vote',
-           'Subject', 'read_cohort', 'OrientationWarning', 'Reorientation', 'reorientation', 'relayout', 'to_canonical',
-           'canonical_spacing', 'tilt', 'SpacingWarning', 'training_spacing', 'check_spacing', 'inplane_shape',
-           'resample_inplane', 'is_dicom', 'dicom_files', 'read_dicom_series', 'load_scan', 'write_dicom_series',
-           'CropBox', 'zscore', 'crop_or_pad', 'uncrop', 'preprocess', 'SliceDataset', 'overlay_contours', 'SliceDL',
-           'slice_dls', 'PatchDL']
+__all__ = ['AFFINE_TOL', 'MAX_SCAN_BYTES', 'COHORTS', 'LOCATIONS', 'CANONICAL_AXES', 'SPACING_TOL', 'SPACING_RANGE',
+           'LabelConventionWarning', 'as_label', 'check_same_grid', 'load_nifti', 'as_image', 'voxel_spacing',
+           'save_nifti', 'majority_vote', 'Subject', 'read_cohort', 'OrientationWarning', 'Reorientation',
+           'reorientation', 'relayout', 'to_canonical', 'canonical_spacing', 'tilt', 'SpacingWarning',
+           'training_spacing', 'check_spacing', 'inplane_shape', 'resample_inplane', 'is_dicom', 'dicom_files',
+           'read_dicom_series', 'load_scan', 'write_dicom_series', 'CropBox', 'zscore', 'crop_or_pad', 'uncrop',
+           'preprocess', 'SliceDataset', 'overlay_contours', 'SliceDL', 'slice_dls', 'PatchDL']
 
 # %% ../nbs/02_data.ipynb #30c731dd
 AFFINE_TOL = 1e-3 # largest accepted difference between two affine entries (mm)
@@ -73,16 +73,44 @@ def _axis_sizes(affine)->np.ndarray:
     "Length (mm) of each array axis's step in the 4x4 `affine`: the voxel size the affine gives"
     return np.sqrt((np.asarray(affine, float)[:3, :3]**2).sum(0))
 
+MAX_SCAN_BYTES = 2**31 # the most voxel data a scan may declare (2 GiB, e.g. 1024 x 1024 x 512 float32); checked before reading voxels
+_GZIP_RATIO = 1100 # deflate packs at most ~1032 bytes into one: more declared voxels than that cannot be in the file
+
+def _open(p:Path, gz:bool): return gzip.open(p, 'rb') if gz else open(p, 'rb')
+
+def _read_bounded(p:Path, gz:bool)->bytes:
+    "The (decompressed) bytes of NIfTI file `p`, read only after its header's declared size passed `MAX_SCAN_BYTES` and the file's own size"
+    try:
+        with _open(p, gz) as f:
+            head = f.read(540)
+            if head[344:348] not in (b'n+1\0', b'ni1\0') and head[4:8] != b'n+2\0': return head # not NIfTI: the caller names it
+            cls = nib.Nifti2Header if head[4:8] == b'n+2\0' else nib.Nifti1Header
+            try: h = cls.from_fileobj(io.BytesIO(head), check=False); shape, bpp, off = h.get_data_shape(), h['bitpix'] // 8, int(h['vox_offset'])
+            except Exception as e: raise InvalidInputError(p, 'a complete NIfTI file', f'a corrupt NIfTI header ({type(e).__name__}: {e})') from None
+            data = int(np.prod([int(n) for n in shape], dtype=object)) * max(int(bpp), 1)
+            if data > MAX_SCAN_BYTES:
+                raise InvalidInputError(p, f'at most {MAX_SCAN_BYTES / 2**30:g} GiB of voxel data (nervenet.data.MAX_SCAN_BYTES)',
+                                        f'a header declaring {" x ".join(map(str, shape))} voxels of {bpp} bytes ({data / 2**30:.1f} GiB)')
+            size = p.stat().st_size
+            if data > (_GZIP_RATIO * size if gz else size):
+                raise InvalidInputError(p, 'a complete NIfTI file', f'a truncated or corrupt NIfTI file (its header declares {data} bytes of voxels, '
+                                        f'more than {"a gzip file" if gz else "a file"} of {size} bytes can hold)')
+            slack = 2**20 # padding after the voxels is tolerated, a bomb that decompresses to far more than declared is not
+            raw = head + f.read(max(off, 540) + data + slack + 1 - len(head))
+            if len(raw) > max(off, 540) + data + slack:
+                raise InvalidInputError(p, 'a NIfTI file holding the voxels its header declares', f'more than {data + slack} bytes of data after the header')
+            if gz: f.read(1) # at the end of the stream: the gzip length and checksum are checked now
+            return raw
+    except EOFError: raise InvalidInputError(p, 'a NIfTI file', 'a truncated gzip file') from None
+    except (OSError, zlib.error) as e: raise InvalidInputError(p, 'a NIfTI file', f'corrupt gzip data ({e})') from None
+
 def _read(path)->tuple:
     "The NIfTI image at `path` and its voxels; every failure becomes an `InvalidInputError` naming the file"
     p = Path(path)
     if not p.exists(): raise InvalidInputError(p, 'a NIfTI file', 'no such file')
     if p.is_dir(): raise InvalidInputError(p, 'a NIfTI file', 'a folder')
-    raw = p.read_bytes()
-    if raw[:2] == b'\x1f\x8b': # decompressing it all at once checks the gzip length and checksum
-        try: raw = gzip.decompress(raw)
-        except EOFError: raise InvalidInputError(p, 'a NIfTI file', 'a truncated gzip file') from None
-        except (OSError, zlib.error) as e: raise InvalidInputError(p, 'a NIfTI file', f'corrupt gzip data ({e})') from None
+    with open(p, 'rb') as f: gz = f.read(2) == b'\x1f\x8b'
+    raw = _read_bounded(p, gz)
     if raw[344:348] == b'n+1\0': cls = nib.Nifti1Image
     elif raw[4:8] == b'n+2\0': cls = nib.Nifti2Image
     elif raw[344:348] == b'ni1\0': raise InvalidInputError(p, 'a single-file NIfTI image (.nii or .nii.gz)', 'the header of a .hdr/.img pair')
