@@ -94,6 +94,9 @@ def _canonical(t2_img, mask_img)->tuple:
 def _measure(t2_img, mask_img, lesion_img=None, lesion_ratio=LESION_RATIO, ring_mm=(5., 20.)):
     "`measure`, and the nerve and lesion masks it used"
     t2_img, ro, sp, t2, m = _canonical(t2_img, mask_img)
+    if not m.any(): # an empty segmentation has no volume, CSA or signal: a clear refusal, not a row of NaN
+        name = getattr(mask_img, 'get_filename', lambda: None)() or (mask_img if isinstance(mask_img, (str, Path)) else 'the nerve mask')
+        raise InvalidInputError(name, 'a nerve mask with at least one nerve voxel', 'an empty mask, so there is nothing to measure (was the nerve found?)')
     muscle = reference_signal(t2, m, sp, ring_mm)
     if lesion_img is not None:
         les = (ro.to_canonical(as_label(np.asanyarray(as_image(lesion_img, 'label', t2_img).dataobj))) > 0) & m

@@ -19,9 +19,9 @@ from .data import (as_image, preprocess, uncrop, voxel_spacing, reorientation, t
                            check_spacing, inplane_shape, resample_inplane, load_scan, dicom_files, _nifti_file)
 
 # %% auto #0
-__all__ = ['inference_dtype', 'default_batch_size', 'predict_volume', 'covering_crop', 'CompiledNet', 'MCPrediction',
-           'slice_uncertainty', 'predict_volume_mc', 'nerve_components', 'remove_false_positives', 'mask_image',
-           'nerve_mask', 'segment', 'nifti_inputs', 'output_names', 'segment_files']
+__all__ = ['EXIT_EMPTY', 'inference_dtype', 'default_batch_size', 'predict_volume', 'covering_crop', 'CompiledNet',
+           'MCPrediction', 'slice_uncertainty', 'predict_volume_mc', 'nerve_components', 'remove_false_positives',
+           'mask_image', 'nerve_mask', 'segment', 'nifti_inputs', 'output_names', 'segment_files']
 
 # %% ../nbs/06_inference.ipynb #d7b7f5a9
 def inference_dtype(device, # the device inference runs on
@@ -87,6 +87,8 @@ def predict_volume(model:nn.Module, # network mapping (B, 1, H, W) slices to (B,
 
 def _predict(model, img, crop, device, batch_size, mc_samples, spacing=None, name=None, precision='auto'):
     "Mean and std of the nerve probability on `img`'s grid: canonical layout, in-plane resampling, crop, network, and back"
+    if (cfg := getattr(model, 'cfg', None)) is not None: # a network from `load_checkpoint` knows the crop and spacing it was trained with
+        crop, spacing = crop or cfg.crop, spacing if spacing is not None else cfg.spacing
     img = as_image(img)
     device = default_device(device)
     model.to(device)
@@ -117,6 +119,7 @@ class CompiledNet(nn.Module):
         super().__init__()
         self.device = default_device(device)
         self.net, self.depth, self.failed = model.to(self.device).eval(), getattr(model, 'depth', 4), None
+        self.cfg = getattr(model, 'cfg', None) # the training settings a checkpoint carries (crop, spacing)
         # kept outside the module's children: the compiled wrapper shares `net`'s weights and must not save them twice
         self.__dict__['_fn'] = compiler(self.net, mode='reduce-overhead' if self.device.type == 'cuda' else None, dynamic=False)
 
@@ -226,12 +229,12 @@ def nerve_mask(prob:np.ndarray, # nerve probability on the grid of `img`
 
 def segment(img:nib.Nifti1Image, # T2 stack (or a path to one)
             model:nn.Module, # trained network
-            crop:int|None=None, # in-plane size; None: the whole slice, padded to a multiple of 2**depth
+            crop:int|None=None, # in-plane size; None: the checkpoint's (`load_checkpoint`), else the whole slice padded to a multiple of 2**depth
             device=None, # cuda, mps or cpu; None: the best available
             postprocess:bool=True, # remove components that are not part of the nerve tree
             threshold:float=0.5, # probability above which a voxel is nerve
             batch_size:int|None=None, # slices per forward pass; None: 1 on a CPU, 64 on a GPU
-            spacing=None, # voxel size (mm) the network was trained on; None: no resampling
+            spacing=None, # voxel size (mm) the network was trained on; None: the checkpoint's, else no resampling
             precision:str='auto', # 'auto' (bf16 where the device has it, else fp32), 'fp32', 'bf16' or 'fp16'
            )->nib.Nifti1Image:
     "uint8 nerve mask of `img` with its affine and header"
@@ -340,6 +343,8 @@ def _one_line(e:Exception)->str:
     msg = ' '.join(str(e).split())
     return msg if isinstance(e, (InvalidInputError, FileExistsError)) else f"{type(e).__name__}: {msg}"
 
+EXIT_EMPTY = 3 # `segment_files` / `nervenet segment`: every input segmented, but no nerve found in at least one
+
 def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding one DICOM series
                   outdir, # output folder (created if needed); not an input folder or inside one
                   model_path, # checkpoint written by `nervenet.train` (.pt)
@@ -353,7 +358,7 @@ def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding
                   compile:bool=False, # `torch.compile` the network once for all inputs (`CompiledNet`); not with `mc_samples`
                   progress:bool=True, # show a progress bar
                  )->int:
-    "Segment every input into `outdir`; returns 0 when all succeeded, else 1 (the exit code of `nervenet segment`)"
+    "Segment every input into `outdir`; returns 0 when all succeeded, 1 when any failed, `EXIT_EMPTY` (3) when a mask is empty (the exit code of `nervenet segment`)"
     from nervenet.train import load_checkpoint
     if mc_samples < 0 or mc_samples == 1:
         print(f"error: mc_samples must be 0 (off) or at least 2, found {mc_samples}", file=sys.stderr); return 1
@@ -381,7 +386,7 @@ def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding
         return 1
     try: outdir.mkdir(parents=True, exist_ok=True)
     except OSError as e: print(f"error: {outdir}: cannot create the output folder: {_one_line(e)}", file=sys.stderr); return 1
-    n_ok = 0
+    n_ok, empty = 0, []
     for f, o in progress_bar(list(zip(files, outs)), leave=False, display=progress):
         try:
             start = time.perf_counter()
@@ -394,6 +399,8 @@ def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding
             if 't2' in o: _save(img, o['t2'], overwrite) # the converted series: the image the mask is aligned with
             _save(mask_image(mask, img), o['nerve'], overwrite)
             msg = f"{f} -> {o['nerve']} ({time.perf_counter() - start:.2f} s, {int(mask.sum())} nerve voxels)"
+            if not mask.any():
+                empty.append(f); print(f"warning: {f}: no nerve found, the mask {o['nerve']} is empty (exit code {EXIT_EMPTY})", file=sys.stderr)
             if 't2' in o: msg += f"; DICOM series converted to {o['t2']}"
             if mc_samples:
                 _save(mask_image(prob, img, np.float32), o['prob'], overwrite)
@@ -406,4 +413,5 @@ def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding
             print(f"error: {msg if msg.startswith(str(f)) or any(msg.startswith(str(p)) for p in o.values()) else f'{f}: {msg}'}", file=sys.stderr)
     n_bad = len(files) - n_ok + len(errors)
     if n_bad: print(f"{n_ok} segmented, {n_bad} failed", file=sys.stderr)
-    return int(n_bad > 0)
+    elif empty: print(f"{n_ok} segmented; {len(empty)} of them with no nerve found (empty masks): {', '.join(map(str, empty))}", file=sys.stderr)
+    return 1 if n_bad else EXIT_EMPTY if empty else 0

@@ -217,11 +217,12 @@ def _load_weights(model:torch.nn.Module, state:dict, path, cfg:RunConfig):
     model.load_state_dict(state)
 
 def load_checkpoint(path, device='cpu')->tuple:
-    "(model, cfg) from a checkpoint; the model is on `device`, in eval mode"
+    "(model, cfg) from a checkpoint; the model is on `device`, in eval mode, and carries `cfg` as `model.cfg` (inference reads its crop and spacing)"
     ckpt = read_checkpoint(path, device)
     cfg = RunConfig.from_dict(json.loads(ckpt['config']))
     model = FCDenseNet.from_config(cfg)
     _load_weights(model, ckpt['model'], path, cfg)
+    model.cfg = cfg
     return model.to(device).eval(), cfg
 
 # %% ../nbs/04_train.ipynb #2bad0a19
