@@ -327,24 +327,26 @@ def load_results(out)->pd.DataFrame:
 
 def _input_of(patch)->str: return f"{patch} x {patch} px patches" if patch else 'whole slices'
 
-def _precision_of(fd:Path, device:str)->str:
-    "Training arithmetic of a fold trained before trained.json recorded it: fp32 on a CPU without `cpu_bf16`, else unknown"
-    return 'fp32' if device.startswith('cpu') and not RunConfig.load(fd/'model'/'config.json').cpu_bf16 else 'not recorded'
+def _precision_of(t:dict, cfg:RunConfig)->str:
+    "Training arithmetic of a fold (`trained.json` record `t`, config `cfg`); for one trained before it was recorded: fp32 on a CPU without `cpu_bf16`, else unknown"
+    if t.get('precision'): return t['precision']
+    return 'fp32' if t['device'].startswith('cpu') and not cfg.cpu_bf16 else 'not recorded'
 
 def run_info(out)->dict:
     "Profile, device(s), folds done and timings of the run in `out`"
     out = Path(out)
     st = load_json(out/'crossval.json')
     trained = [load_json(f) for f in sorted(out.glob('fold-*/trained.json'))]
+    cfgs = [RunConfig.load(out/f"fold-{t['fold']}"/'model'/'config.json') for t in trained] # each fold's config, read once
     recs = [load_json(f) for f in sorted(out.glob('fold-*/metrics/*.json'))]
     n_sub = sum(len(f['test']) for f in load_json(out/'split.json'))
     return dict(profile=st['profile'], folds=st['folds'], seed=st['seed'], epochs=st['epochs'],
                 folds_trained=[t['fold'] for t in trained], subjects_evaluated=len(recs), subjects_total=n_sub,
                 devices=sorted({t['device'] for t in trained} | {r['device'] for r in recs}),
                 spacing=sorted({tuple(round(v, 3) for v in r['spacing']) for r in recs}),
-                training_precision=sorted({t.get('precision') or _precision_of(out/f"fold-{t['fold']}", t['device']) for t in trained}),
+                training_precision=sorted({_precision_of(t, c) for t, c in zip(trained, cfgs)}),
                 inference_precision=sorted({load_json(f)['precision'] for f in out.glob('fold-*/inference.json')}),
-                training_input=sorted({_input_of(RunConfig.load(out/f"fold-{t['fold']}"/'model'/'config.json').patch) for t in trained}),
+                training_input=sorted({_input_of(c.patch) for c in cfgs}),
                 train_seconds=sum(t['seconds'] for t in trained), torch=torch.__version__, cpu_threads=torch.get_num_threads(),
                 machine=platform.machine(), python=platform.python_version(),
                 evaluated_model='last epoch of every fold (checkpoints/last.pt); best.pt is never used')
