@@ -26,10 +26,10 @@ def _at_least_1(s:str)->int:
 def _epochs(p, what="the profile's"): p.add_argument('--epochs', type=_at_least_1, help=f'epochs, at least 1 (default: {what})')
 
 def _cfg(a):
-    "A RunConfig for the command's profile, seed and epochs when --cpu-bf16 asks for more than the profile's defaults"
-    if not a.cpu_bf16: return None
+    "The one `RunConfig` of a training command: the profile's defaults, then the options (--epochs keeps the milestone fractions)"
     from nervenet.core import RunConfig
-    return RunConfig.from_profile(a.profile, seed=a.seed, cpu_bf16=True, **({'epochs': a.epochs} if a.epochs else {}))
+    cfg = RunConfig.from_profile(a.profile, seed=a.seed, **({'cpu_bf16': True} if a.cpu_bf16 else {}))
+    return cfg.with_epochs(a.epochs) if a.epochs else cfg
 
 def _phantom(a):
     from nervenet.phantom import generate_cohort
@@ -37,11 +37,11 @@ def _phantom(a):
 
 def _train(a):
     from nervenet.train import train
-    train(a.data, a.out, profile=a.profile, epochs=a.epochs, resume=a.resume, overwrite=a.overwrite, seed=a.seed, device=a.device, cfg=_cfg(a))
+    train(a.data, a.out, resume=a.resume, overwrite=a.overwrite, device=a.device, cfg=None if a.resume else _cfg(a), epochs=a.epochs if a.resume else None)
 
 def _crossval(a):
     from nervenet.crossval import crossval
-    crossval(a.data, a.out, profile=a.profile, folds=a.folds, fold=a.fold, seed=a.seed, device=a.device, epochs=a.epochs, cfg=_cfg(a))
+    crossval(a.data, a.out, folds=a.folds, fold=a.fold, seed=a.seed, device=a.device, cfg=_cfg(a))
 
 def _segment(a):
     from nervenet.inference import segment_files
@@ -56,7 +56,7 @@ def _run(a):
     from nervenet.phantom import generate_cohort
     from nervenet.crossval import crossval
     data = generate_cohort(f'{a.out}/cohort', profile=a.profile, seed=a.seed, overwrite=a.overwrite, exist_ok=True)
-    crossval(data, f'{a.out}/crossval', profile=a.profile, seed=a.seed, device=a.device, epochs=a.epochs, cfg=_cfg(a))
+    crossval(data, f'{a.out}/crossval', seed=a.seed, device=a.device, cfg=_cfg(a))
 
 # %% ../nbs/10_cli.ipynb #730ab4c9
 def make_parser()->argparse.ArgumentParser:
@@ -69,7 +69,7 @@ def make_parser()->argparse.ArgumentParser:
     s.add_argument('out', help='output folder'); _profile(s); _seed(s, 0); _overwrite(s); s.set_defaults(func=_phantom)
     s = sub.add_parser('train', help='train an FC-DenseNet on a cohort', description='Train the FC-DenseNet (section 2.4) on DATA, holding out a seeded ~20 % of the subjects (at least one volunteer) to validate every epoch.')
     s.add_argument('data', help='cohort folder'); s.add_argument('out', help='output folder')
-    _profile(s); _epochs(s, "the profile's; milestones scale")
+    _profile(s); _epochs(s, "the profile's; milestones keep their fractions")
     s.add_argument('--resume', action='store_true', help='continue an interrupted run from its last checkpoint')
     s.add_argument('--overwrite', action='store_true', help='replace a previous run in the output folder'); _seed(s); _device(s); _bf16(s)
     s.set_defaults(func=_train)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['PROFILES', 'Profile', 'get_profile', 'default_device', 'cpu_bf16', 'scale_milestones', 'RunConfig',
+__all__ = ['PROFILES', 'Profile', 'get_profile', 'default_device', 'cpu_bf16', 'tune_malloc', 'scale_milestones', 'RunConfig',
            'InvalidInputError', 'check_overwrite', 'same_file', 'check_not_input', 'current_umask', 'atomic_write',
            'stale_temporaries', 'remove_stale_temporaries', 'save_json', 'load_json', 'seed_everything',
            'multiprocessing_fragile', 'safe_workers']
@@ -34,6 +34,7 @@ class Profile:
     patch:int|None=None # train on patch x patch windows of the crop (None: whole slices, the paper)
     patches_per_epoch:int|None=None # patch mode: an epoch is this many windows
     nerve_share:float=0.5 # patch mode: share of the windows centred near the consensus nerve
+    valid_patches:int=64 # patch mode: fixed validation windows scored after every epoch
     bf16:bool=False # train in bf16 autocast on a CPU with native bf16 (fp32 on other CPUs)
 
     @property
@@ -41,8 +42,8 @@ class Profile:
 
 PROFILES = {
     'paper': Profile('paper', (448, 384, 60), (0.52, 0.52, 4.4), 4.0, 320, 10, dict(distal=14, medial=7, proximal=21), 100, (30, 80)),
-    'cpu':   Profile('cpu', (448, 384, 20), (0.52, 0.52, 4.4), 4.0, 320, 8, dict(distal=3, medial=2, proximal=3), 10, (7, 9),
-                     patch=128, patches_per_epoch=160, nerve_share=0.5, bf16=True),
+    'cpu':   Profile('cpu', (448, 384, 20), (0.52, 0.52, 4.4), 4.0, 320, 8, dict(distal=4, medial=4, proximal=4), 10, (7, 9),
+                     patch=128, patches_per_epoch=104, nerve_share=0.5, valid_patches=32, bf16=True),
     'quick': Profile('quick', (112, 96, 16), (2.08, 2.08, 4.4), 4.0, 64, 8, dict(distal=2, medial=1, proximal=1), 14, (10, 13)),
     'tiny':  Profile('tiny',  (64, 56, 8), (3.12, 3.12, 4.4), 4.0, 48, 8, dict(distal=1, medial=1, proximal=2), 2, (1, 2)),
 }
@@ -70,6 +71,23 @@ def cpu_bf16()->bool:
     "Whether this CPU has native bf16 arithmetic (AVX512-BF16 or AMX), where bf16 autocast is faster than fp32"
     try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except Exception: return False
+
+# %% ../nbs/00_core.ipynb #e9ce6b44
+_MALLOC_TUNED = False
+def tune_malloc(threshold:int=1 << 30, # bytes: blocks up to this size stay in the heap when freed; the heap is trimmed only above it
+               )->bool:
+    "Keep freed feature maps in glibc's heap (raise `M_MMAP_THRESHOLD` and `M_TRIM_THRESHOLD`); True where it took effect"
+    global _MALLOC_TUNED
+    if _MALLOC_TUNED: return True
+    if not sys.platform.startswith('linux'): return False
+    import ctypes, ctypes.util
+    try: libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+    except OSError: return False
+    mallopt = getattr(libc, 'mallopt', None) # glibc only; musl has none
+    if mallopt is None: return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    _MALLOC_TUNED = bool(mallopt(M_MMAP_THRESHOLD, threshold)) and bool(mallopt(M_TRIM_THRESHOLD, threshold))
+    return _MALLOC_TUNED
 
 # %% ../nbs/00_core.ipynb #7e0308aa
 def scale_milestones(epochs:int, milestones=(30, 80), ref_epochs:int=100)->tuple:
@@ -122,12 +140,19 @@ class RunConfig:
 
     @classmethod
     def from_profile(cls, profile:str|Profile='paper', **kwargs):
-        "Config for `profile`; overrides in `kwargs`, milestones scaled when only `epochs` is given"
+        "Config for `profile`; overrides in `kwargs`; `epochs` alone keeps the profile's milestone fractions (`with_epochs`)"
         p = get_profile(profile)
         d = dict(profile=p.name, epochs=p.epochs, milestones=p.milestones, batch_size=p.batch_size, crop=p.crop, patch=p.patch,
-                 patches_per_epoch=p.patches_per_epoch, nerve_share=p.nerve_share, cpu_bf16=p.bf16 and cpu_bf16())
-        if 'epochs' in kwargs and 'milestones' not in kwargs: kwargs['milestones'] = scale_milestones(kwargs['epochs'])
-        return cls(**{**d, **kwargs})
+                 patches_per_epoch=p.patches_per_epoch, nerve_share=p.nerve_share, valid_patches=p.valid_patches,
+                 cpu_bf16=p.bf16 and cpu_bf16())
+        epochs = kwargs.pop('epochs', None) if 'milestones' not in kwargs else None
+        cfg = cls(**{**d, **kwargs})
+        return cfg if epochs is None else cfg.with_epochs(epochs)
+
+    def with_epochs(self, epochs:int):
+        "This config trained for `epochs` epochs, its milestones at the same fractions of the run (the one place epochs are changed)"
+        if epochs < 1: raise ValueError(f"epochs must be at least 1, found {epochs}")
+        return replace(self, epochs=epochs, milestones=scale_milestones(epochs, self.milestones, self.epochs))
 
     def to_dict(self): return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 

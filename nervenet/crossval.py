@@ -288,8 +288,8 @@ def crossval(data, # cohort folder (nervenet layout, e.g. from `nervenet.phantom
     "Cross-validate on `data` into `out`; returns the report folder"
     data, out = Path(data), Path(out)
     subjects = read_cohort(data)
-    if epochs is not None and epochs < 1: raise ValueError(f"epochs must be at least 1, found {epochs}")
-    cfg = cfg or RunConfig.from_profile(get_profile(profile), seed=seed, **({'epochs': epochs} if epochs is not None else {}))
+    cfg = cfg or RunConfig.from_profile(get_profile(profile), seed=seed)
+    if epochs is not None: cfg = cfg.with_epochs(epochs) # the profile's milestone fractions are kept
     if fold is not None and not 0 <= fold < folds: raise ValueError(f"fold must be in 0..{folds-1}, found {fold}")
     split = make_split(subjects, folds=folds, seed=seed) # impossible settings are refused before anything is written
     check_grids(subjects) # and so is a mask on another grid, before any fold trains

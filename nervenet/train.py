@@ -21,7 +21,7 @@ from fastai.callback.fp16 import MixedPrecision
 from fastai.losses import CrossEntropyLossFlat
 from fastai.optimizer import Adam
 from fastcore.foundation import L
-from .core import (RunConfig, InvalidInputError, atomic_write, save_json, load_json, seed_everything, default_device, cpu_bf16,
+from .core import (RunConfig, InvalidInputError, atomic_write, save_json, load_json, seed_everything, default_device, cpu_bf16, tune_malloc,
                            remove_stale_temporaries,
                            get_profile, scale_milestones)
 from .model import FCDenseNet
@@ -377,7 +377,7 @@ def split_subjects(subjects:list, # `nervenet.data.Subject`s (anything with `id`
 def train(data, # cohort folder (subjects.csv + one folder per subject)
           out, # output folder: config.json, run.json, history.csv, checkpoints/
           profile:str='cpu', # `paper`, `cpu`, `quick` or `tiny`: schedule, crop, batch size, patches
-          epochs:int|None=None, # override the profile's epochs (milestones scale with them)
+          epochs:int|None=None, # override the profile's epochs (milestones keep their fractions of the run)
           resume:bool=False, # continue the run in `out` from checkpoints/last.pt
           overwrite:bool=False, # replace a previous run in `out` (its files are removed first)
           seed:int=42, # seed of the split, the weights, dropout, augmentation and shuffling
@@ -408,8 +408,9 @@ def train(data, # cohort folder (subjects.csv + one folder per subject)
             raise FileExistsError(f"{out} holds a previous run ({', '.join(old)}): resume it (resume=True / --resume), "
                                   "replace it (overwrite=True / --overwrite) or choose another output folder")
         cfg = cfg or RunConfig.from_profile(profile, seed=seed)
-        if epochs is not None: cfg = RunConfig.from_dict({**cfg.to_dict(), 'epochs': epochs, 'milestones': list(scale_milestones(epochs))})
+        if epochs is not None: cfg = cfg.with_epochs(epochs)
     device = default_device(device or cfg.device) # no such device: an error before anything is written
+    if device.type == 'cpu': tune_malloc() # freed feature maps stay in the heap: a quarter of a CPU step (00_core)
     subjects = read_cohort(data)
     for f in (out, out/'checkpoints'): remove_stale_temporaries(f) # what an interrupted write left behind
     if train_ids is None and valid_ids is None: train_ids, valid_ids = split_subjects(subjects, seed=cfg.seed)
