@@ -1,4 +1,4 @@
-"""Run every nervenet benchmark (inference, training, metrics, memory) one after the other and append their results.
+"""Run every nervenet benchmark (inference, training, metrics, memory, malloc) one after the other and append their results.
 
 On a CPU the slow baselines are sampled (a few slices, a few training batches) and scaled, so the whole run stays within
 about ten minutes on two quiet cores; on a GPU every figure is measured in full.
@@ -14,17 +14,18 @@ from pathlib import Path
 import torch
 
 HERE = Path(__file__).resolve().parent
-NAMES = ('inference', 'training', 'metrics', 'memory')
+NAMES = ('inference', 'training', 'metrics', 'memory', 'malloc')
 
 def script_args(name:str, device:str, smoke:bool)->list:
     "Command-line arguments of benchmark `name` on `device` (sampled baselines on a CPU, tiny sizes for --smoke)"
     if smoke: return dict(inference=['--slices', '4', '--size', '64', '--repeats', '1', '--compile', 'off'],
                           training=['--paper-batches', '1', '--quick-batches', '2', '--repeats', '1'],
-                          metrics=['--repeats', '1'], memory=['--slices', '2', '--batch', '1'])[name] + ['--no-save']
+                          metrics=['--repeats', '1'], memory=['--slices', '2', '--batch', '1'],
+                          malloc=['--slices', '2', '--patch', '32', '--steps', '1', '--repeats', '1'])[name] + ['--no-save']
     if device.startswith('cuda'): return []
     return dict(inference=['--naive-slices', '6', '--probe-slices', '6', '--repeats', '2'],
                 training=['--paper-batches', '2', '--quick-batches', '6'],
-                metrics=['--repeats', '3'], memory=[])[name]
+                metrics=['--repeats', '3'], memory=[], malloc=[])[name]
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -146,7 +146,8 @@ def render_nerve(mask:np.ndarray, # nerve mask (x, y, z)
                  max_voxels:int=48, # subsample in plane so that the nerve's box is at most this many voxels wide
                  title:str|None=None):
     "3D rendering of the nerve surface with lesions in red (Figure 5, left)"
-    if ax is None: ax = plt.figure(figsize=(3.2, 4)).add_subplot(projection='3d')
+    own = ax is None
+    if own: ax = plt.figure(figsize=(3.2, 4)).add_subplot(projection='3d')
     m = np.asarray(mask) > 0
     if not m.any():
         ax.set_title(title or 'no nerve', fontsize=9); return ax
@@ -161,7 +162,12 @@ def render_nerve(mask:np.ndarray, # nerve mask (x, y, z)
     ax.set_box_aspect([e[-1] for e in edges], zoom=1.1)
     ax.view_init(elev=12, azim=-55)
     ax.set_xticks([]); ax.set_yticks([]); ax.set_zlabel('z (mm)', fontsize=8, labelpad=2); ax.tick_params(labelsize=7, pad=0)
-    ax.set_title(title, fontsize=9)
+    from matplotlib.patches import Patch
+    ax.legend(handles=[Patch(color='#f2d49b', label='nerve'), *([Patch(color='#d62728', label='lesion')] if les.any() else [])],
+              loc='upper left', fontsize=7, frameon=False)
+    if title: # above the axes, clear of the z axis's labels
+        if own: ax.figure.suptitle(title, fontsize=9)
+        else: ax.set_title(title, fontsize=9, pad=14)
     return ax
 
 # %% ../nbs/08_biomarkers.ipynb #1b1b25d1

@@ -8,11 +8,11 @@ import argparse, shlex, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['make_parser', 'main']
+__all__ = ['LOSS_NOTE', 'make_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #2dcc0e17
 def _profile(p): p.add_argument('--profile', default='cpu', choices=['paper', 'cpu', 'quick', 'tiny'], help='experiment size (default: cpu)')
-def _seed(p, default=42): p.add_argument('--seed', type=int, default=default, help=f'random seed (default: {default})')
+def _seed(p, default=42): p.add_argument('--seed', type=_non_negative, default=default, help=f'random seed, 0 or more (default: {default})')
 def _device(p): p.add_argument('--device', default=None, help='cuda, mps or cpu (default: best available)')
 def _overwrite(p): p.add_argument('--overwrite', action='store_true', help='replace existing outputs')
 def _bf16(p): p.add_argument('--cpu-bf16', action='store_true', help='on a CPU with AMX/AVX512-BF16: train in bf16 autocast (~2x faster)')
@@ -23,6 +23,12 @@ def _at_least_1(s:str)->int:
     except ValueError: raise argparse.ArgumentTypeError(f"expected an integer, found {s!r}") from None
     if n < 1: raise argparse.ArgumentTypeError(f"expected at least 1, found {n}")
     return n
+def _non_negative(s:str)->int:
+    "argparse type of --seed: an integer of at least 0 (NumPy's seeds are)"
+    try: n = int(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected an integer, found {s!r}") from None
+    if n < 0: raise argparse.ArgumentTypeError(f"expected an integer of at least 0, found {n}")
+    return n
 def _epochs(p, what="the profile's"): p.add_argument('--epochs', type=_at_least_1, help=f'epochs, at least 1 (default: {what})')
 
 def _cfg(a):
@@ -31,17 +37,23 @@ def _cfg(a):
     cfg = RunConfig.from_profile(a.profile, seed=a.seed, **({'cpu_bf16': True} if a.cpu_bf16 else {}))
     return cfg.with_epochs(a.epochs) if a.epochs else cfg
 
+LOSS_NOTE = "train_loss below is fastai's running average at the end of each epoch; history.csv holds each epoch's mean loss"
+
 def _phantom(a):
     from nervenet.phantom import generate_cohort
-    generate_cohort(a.out, profile=a.profile, seed=a.seed, overwrite=a.overwrite)
+    out = generate_cohort(a.out, profile=a.profile, seed=a.seed, overwrite=a.overwrite)
+    print(f"cohort: {out}/ (subjects.csv, one folder per subject: t2, rater and consensus masks, truth)")
 
 def _train(a):
     from nervenet.train import train
+    print(LOSS_NOTE)
     train(a.data, a.out, resume=a.resume, overwrite=a.overwrite, device=a.device, cfg=None if a.resume else _cfg(a), epochs=a.epochs if a.resume else None)
+    print(f"model: {Path(a.out)/'checkpoints'/'last.pt'} (last epoch; best.pt: best validation Dice); history: {Path(a.out)/'history.csv'}")
 
 def _crossval(a):
     from nervenet.crossval import crossval
-    crossval(a.data, a.out, folds=a.folds, fold=a.fold, seed=a.seed, device=a.device, cfg=_cfg(a))
+    print(LOSS_NOTE)
+    _wrote(crossval(a.data, a.out, folds=a.folds, fold=a.fold, seed=a.seed, device=a.device, cfg=_cfg(a)), Path(a.out))
 
 def _segment(a):
     from nervenet.inference import segment_files
@@ -52,11 +64,22 @@ def _measure(a):
     from nervenet.biomarkers import measure_files
     measure_files(a.t2, a.mask, a.output, overwrite=a.overwrite, lesion=a.lesion)
 
+def _stamp(p:Path): return p.stat().st_mtime_ns if p.exists() else None
+
 def _run(a):
     from nervenet.phantom import generate_cohort
     from nervenet.crossval import crossval
-    data = generate_cohort(f'{a.out}/cohort', profile=a.profile, seed=a.seed, overwrite=a.overwrite, exist_ok=True)
-    crossval(data, f'{a.out}/crossval', seed=a.seed, device=a.device, cfg=_cfg(a))
+    cohort = Path(a.out)/'cohort'
+    before = _stamp(cohort/'cohort.json')
+    data = generate_cohort(cohort, profile=a.profile, seed=a.seed, overwrite=a.overwrite, exist_ok=True)
+    print(f"cohort: {'reusing the cohort generated earlier in' if before is not None and _stamp(data/'cohort.json') == before else 'generated'} {data} (profile {a.profile}, seed {a.seed})")
+    print(LOSS_NOTE)
+    _wrote(crossval(data, Path(a.out)/'crossval', seed=a.seed, device=a.device, cfg=_cfg(a)), Path(a.out)/'crossval')
+
+def _wrote(rep:Path, out:Path):
+    "The last lines of crossval and run: where the report and the models are"
+    print(f"\nreport: {rep}/ (table1.md, figure2.png, figure3.png, stats.csv, results.csv)")
+    print(f"models: {out}/fold-*/model/checkpoints/last.pt; predictions: {out}/fold-*/pred/")
 
 # %% ../nbs/10_cli.ipynb #730ab4c9
 def make_parser()->argparse.ArgumentParser:

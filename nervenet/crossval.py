@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_crossval.ipynb #4e09213f
 from __future__ import annotations
-import platform, time
+import platform, shutil, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -20,11 +20,11 @@ from .inference import predict_volume, nerve_mask, inference_dtype
 from .biomarkers import coverage
 
 # %% auto #0
-__all__ = ['METRICS', 'METRIC_NAMES', 'LOWER_IS_BETTER', 'COHORT_ORDER', 'COVERAGE_COLUMNS', 'make_split', 'compare', 'summarise',
-           'mean_sd', 'comparison_order', 'table1', 'p_text', 'mw_method', 'mann_whitney', 'location_dice',
-           'postprocessing_effect', 'device_name', 'evaluate_subject', 'run_fold', 'check_grids', 'crossval',
-           'load_results', 'run_info', 'coverage_table', 'coverage_section', 'render_report', 'plot_figure2',
-           'plot_overlays', 'make_report']
+__all__ = ['METRICS', 'METRIC_NAMES', 'LOWER_IS_BETTER', 'COHORT_ORDER', 'COVERAGE_COLUMNS', 'PAPER_TABLE1', 'make_split',
+           'compare', 'summarise', 'mean_sd', 'comparison_order', 'table1', 'p_text', 'mw_method', 'mann_whitney',
+           'location_dice', 'postprocessing_effect', 'device_name', 'evaluate_subject', 'run_fold', 'check_grids',
+           'stale_results', 'crossval', 'load_results', 'run_info', 'coverage_table', 'coverage_section',
+           'paper_comparison', 'render_report', 'plot_figure2', 'plot_overlays', 'make_report']
 
 # %% ../nbs/07_crossval.ipynb #6c4a2dac
 def _key(s)->tuple:
@@ -221,6 +221,12 @@ def evaluate_subject(s, # `nervenet.data.Subject`
     save_json(rec, fd/'metrics'/f'{s.id}.json')
     return rec
 
+def _warm_up(model, crop:int, device, precision:str):
+    "One untimed forward pass of a whole slice, as inference runs it (primitive creation, allocation)"
+    with torch.inference_mode(), torch.autocast(device.type, dtype=inference_dtype(device, precision) or torch.float32,
+                                                enabled=inference_dtype(device, precision) is not None):
+        model.eval()(torch.zeros(1, 1, crop, crop, device=device))
+
 def run_fold(data, # cohort folder
              out, # cross-validation folder
              split:dict, # one fold of `make_split`
@@ -232,7 +238,9 @@ def run_fold(data, # cohort folder
     k, out = split['fold'], Path(out)
     fd = out/f'fold-{k}'
     subjects = {s.id: s for s in read_cohort(data)}
-    if not (fd/'trained.json').exists():
+    if (fd/'trained.json').exists():
+        if verbose: print(f"fold {k}: reusing the model trained earlier ({fd/'model'/'checkpoints'/'last.pt'})")
+    else:
         if verbose: print(f"fold {k}: training on {len(split['train'])} subjects for {cfg.epochs} epochs (monitoring {len(split['test'])} test subjects)")
         t0 = time.perf_counter()
         resume = _checkpoint(fd).exists() # else anything in fold-K/model is an interrupted start of this same fold: replaced
@@ -246,9 +254,11 @@ def run_fold(data, # cohort folder
         dt = inference_dtype(default_device(device), precision)
         save_json(dict(precision={torch.bfloat16: 'bf16', torch.float16: 'fp16', None: 'fp32'}[dt]), fd/'inference.json')
     todo = [i for i in split['test'] if not (fd/'metrics'/f'{i}.json').exists()]
+    if verbose and len(todo) < len(split['test']):
+        print(f"fold {k}: reusing the results of {len(split['test']) - len(todo)} test subject(s) evaluated earlier ({fd/'metrics'})")
     if not todo: return
     model, mcfg = load_checkpoint(_checkpoint(fd), device=default_device(device))
-    predict_volume(model, subjects[todo[0]].load_t2(), mcfg.crop, device=default_device(device), precision=precision) # untimed warm-up
+    _warm_up(model, mcfg.crop, default_device(device), precision) # the first subject's time without one-time set-up costs
     for i in todo:
         rec = evaluate_subject(subjects[i], model, mcfg.crop, fd, k, device, mcfg.spacing, precision)
         if verbose:
@@ -274,6 +284,42 @@ def _settings(d:dict)->dict:
     "crossval.json settings with the training config completed by `RunConfig`'s defaults (fields added after it was written)"
     return {**d, 'config': {k: v for k, v in RunConfig.from_dict(d['config']).to_dict().items() if k != 'device'}}
 
+# %% ../nbs/07_crossval.ipynb #30c79b7f
+def _inputs(s, root:Path)->tuple:
+    "(training inputs, evaluation inputs) of subject `s`, as paths relative to the cohort folder `root`"
+    rel = lambda fs: {Path(f).relative_to(root).as_posix() for f in fs if f is not None}
+    label = [s.consensus] if s.consensus is not None else list(s.raters.values()) # the consensus is voted from the raters when not stored
+    return rel([s.t2, *label]), rel([s.t2, s.consensus, *s.raters.values()])
+
+def stale_results(old:dict, # the `data_fingerprint` stored with the results
+                  new:dict, # the `data_fingerprint` of the cohort now
+                  subjects:list, # the cohort's `Subject`s
+                  split:list, # the folds (`make_split`)
+                 )->dict|None:
+    "Results a change of cohort files makes stale: {'retrain': folds, 'reevaluate': {fold: subject ids}}; None when the change is not one of files changed in place"
+    a, b = old['files'], new['files']
+    if old['subjects_csv'] != new['subjects_csv'] or set(a) != set(b): return None # subjects or files added or removed: other data
+    changed = {k for k in a if list(a[k]) != list(b[k])}
+    root, by_id = Path(new['path']), {s.id: s for s in subjects}
+    io = {i: _inputs(s, root) for i, s in by_id.items()}
+    retrain = [f['fold'] for f in split if any(io[i][0] & changed for i in f['train'])]
+    return dict(retrain=retrain, reevaluate={f['fold']: [i for i in f['test'] if io[i][1] & changed] for f in split if f['fold'] not in retrain},
+                changed=sorted(changed))
+
+def _drop_stale(out:Path, stale:dict, split:list, verbose:bool):
+    "Remove the results `stale_results` names (and every fold still training), so that the run redoes them"
+    for f in split:
+        k, fd = f['fold'], out/f"fold-{f['fold']}"
+        if k in stale['retrain'] or (fd.exists() and not (fd/'trained.json').exists()): shutil.rmtree(fd, ignore_errors=True)
+        else:
+            for i in stale['reevaluate'].get(k, []):
+                for p in (fd/'metrics'/f'{i}.json', fd/'pred'/f'{i}.nii.gz', fd/'pred-raw'/f'{i}.nii.gz'): p.unlink(missing_ok=True)
+    if verbose:
+        again = sorted(i for ids in stale['reevaluate'].values() for i in ids)
+        print(f"changed since the last run: {', '.join(stale['changed'])}; folds trained again: {stale['retrain'] or 'none'}; "
+              f"subjects evaluated again: {', '.join(again) or 'none'}")
+
+# %% ../nbs/07_crossval.ipynb #fd2cf6f0
 def crossval(data, # cohort folder (nervenet layout, e.g. from `nervenet.phantom.generate_cohort`)
              out, # output folder: folds, predictions, metrics and report
              profile:str='cpu', # `paper`, `cpu`, `quick` or `tiny`
@@ -301,7 +347,9 @@ def crossval(data, # cohort folder (nervenet layout, e.g. from `nervenet.phantom
     fp = data_fingerprint(data)
     if (out/'data.json').exists() and 'fingerprint' in (old := load_json(out/'data.json')):
         if diff := fingerprint_diff(old['fingerprint'], fp):
-            raise ValueError(f"{out}: this folder holds an experiment on other data than {data} ({'; '.join(diff)}); use a new output folder")
+            stale = stale_results(old['fingerprint'], fp, subjects, split) if old['fingerprint']['path'] == fp['path'] else None
+            if stale is None: raise ValueError(f"{out}: this folder holds an experiment on other data than {data} ({'; '.join(diff)}); use a new output folder")
+            _drop_stale(out, stale, split, verbose) # a fixed input: only the results it touched are redone
     _check_or_write(out/'split.json', split, 'splits')
     cfg.save(out/'config.json')
     save_json(dict(data=str(data.resolve()), fingerprint=fp), out/'data.json')
@@ -418,6 +466,25 @@ def _md_table(df:pd.DataFrame)->str:
 def _display_table1(t1): return t1.assign(comparison=[f"{c} (n = {n})" for c, n in zip(t1.comparison, t1.n)])[
     ['cohort', 'comparison'] + [METRIC_NAMES[m] for m in METRICS]]
 
+PAPER_TABLE1 = { # Balsiger et al. 2018, Table 1 and section 3: mean ± SD; HD is the 95th percentile, by EvaluateSegmentation
+    ('volunteer', 'R-R'): dict(dice='0.869 ± 0.031', hd95_es='0.70 ± 0.67', vs='0.937 ± 0.043', n=30),
+    ('volunteer', 'Auto-GT'): dict(dice='0.859 ± 0.061', hd95_es='13.9 ± 26.6', vs='0.930 ± 0.054', n=10),
+    ('patient', 'R-R'): dict(dice='0.786 ± 0.093', hd95_es='11.2 ± 19.0', vs='0.897 ± 0.087', n=126),
+    ('patient', 'Auto-GT'): dict(dice='0.719 ± 0.128', hd95_es='12.4 ± 12.1', vs='0.897 ± 0.109', n=42),
+}
+
+def paper_comparison(results:pd.DataFrame)->pd.DataFrame:
+    "R-R and Auto-GT of this run beside the paper's Table 1 (Dice, HD95 by the paper's tool, VS)"
+    t1 = table1(results).set_index(['cohort', 'comparison'])
+    rows = []
+    for (cohort, comp), paper in PAPER_TABLE1.items():
+        if (cohort, comp) not in t1.index: continue
+        ours = t1.loc[(cohort, comp)]
+        rows.append({'cohort': cohort, 'comparison': comp, 'n (run / paper)': f"{ours['n']} / {paper['n']}",
+                     **{f"{METRIC_NAMES[m]}: run": ours[METRIC_NAMES[m]] for m in ('dice', 'hd95_es', 'vs')},
+                     **{f"{METRIC_NAMES[m]}: paper": paper[m] for m in ('dice', 'hd95_es', 'vs')}})
+    return pd.DataFrame(rows)
+
 def render_report(out, # cross-validation folder
                   cov:pd.DataFrame|None=None, # its `coverage_table` (default: read it)
                  )->str:
@@ -441,6 +508,13 @@ def render_report(out, # cross-validation folder
         f"HD95 (mm): between the masks' boundaries, as MedPy and MONAI compute it; HD95, paper's tool (mm): over the mismatched "
         f"voxels, as the paper's EvaluateSegmentation computes it (its Table 1); mean ± SD of finite values, '(k inf)': k empty segmentations.",
         _md_table(_display_table1(table1(res))),
+        "### Beside the paper",
+        f"Balsiger et al. 2018 (Table 1): real scans of 10 volunteers and 42 patients at 0.52 x 0.52 x 4.4 mm, 60 slices, "
+        f"trained 100 epochs on whole slices on a GPU. This run: profile `{info['profile']}` on the synthetic cohort, "
+        f"{', '.join(' x '.join(f'{v:g}' for v in s) for s in info['spacing'])} mm, trained on {', '.join(info['training_input'])}. "
+        "Compare each cohort's Auto-GT with its own R-R: the synthetic raters' agreement is the yardstick of this run, the real "
+        "raters' that of the paper; the two cohorts are not the same data, so only the gap between method and raters carries over.",
+        _md_table(paper_comparison(res)),
         "### Auto-GT vs R-R: unpaired two-sided Mann-Whitney U test",
         _md_table(mw[['cohort', 'comparison', 'metric', 'n_auto', 'n_rr', 'p_text']].round(4)),
         "### Auto-GT Dice per stack location",

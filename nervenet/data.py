@@ -16,13 +16,13 @@ from fastai.data.core import DataLoaders
 from .core import InvalidInputError, atomic_write, check_overwrite, default_device, safe_workers
 
 # %% auto #0
-__all__ = ['AFFINE_TOL', 'MAX_SCAN_BYTES', 'COHORTS', 'LOCATIONS', 'CANONICAL_AXES', 'SPACING_TOL', 'SPACING_RANGE',
-           'LabelConventionWarning', 'as_label', 'check_same_grid', 'load_nifti', 'as_image', 'voxel_spacing',
-           'save_nifti', 'majority_vote', 'Subject', 'read_cohort', 'OrientationWarning', 'Reorientation',
-           'reorientation', 'relayout', 'to_canonical', 'canonical_spacing', 'tilt', 'SpacingWarning',
-           'training_spacing', 'check_spacing', 'inplane_shape', 'resample_inplane', 'is_dicom', 'dicom_files',
-           'read_dicom_series', 'load_scan', 'write_dicom_series', 'CropBox', 'zscore', 'crop_or_pad', 'uncrop',
-           'preprocess', 'SliceDataset', 'overlay_contours', 'SliceDL', 'slice_dls', 'PatchDL']
+__all__ = ['AFFINE_TOL', 'MAX_SCAN_BYTES', 'EXTREME_SPAN', 'COHORTS', 'LOCATIONS', 'CANONICAL_AXES', 'SPACING_TOL',
+           'SPACING_RANGE', 'LabelConventionWarning', 'as_label', 'check_same_grid', 'check_extremes', 'check_affine',
+           'load_nifti', 'as_image', 'voxel_spacing', 'save_nifti', 'majority_vote', 'Subject', 'read_cohort',
+           'OrientationWarning', 'Reorientation', 'reorientation', 'relayout', 'to_canonical', 'canonical_spacing',
+           'tilt', 'SpacingWarning', 'training_spacing', 'check_spacing', 'inplane_shape', 'resample_inplane',
+           'is_dicom', 'dicom_files', 'read_dicom_series', 'load_scan', 'write_dicom_series', 'CropBox', 'zscore',
+           'crop_or_pad', 'uncrop', 'preprocess', 'SliceDataset', 'overlay_contours', 'SliceDL', 'slice_dls', 'PatchDL']
 
 # %% ../nbs/02_data.ipynb #30c731dd
 AFFINE_TOL = 1e-3 # largest accepted difference between two affine entries (mm)
@@ -146,6 +146,29 @@ def _check_voxel_size(path, img, stored)->nib.Nifti1Image:
     else: found += " and no sform to take the voxel size from (sform_code 0)"
     raise InvalidInputError(path, 'a voxel size: pixdim[1:4] finite and > 0, or an sform (sform_code > 0) with axes of non-zero length', found)
 
+EXTREME_SPAN = 100 # a voxel farther than this many 0.01-99.99 percentile ranges outside that range is refused
+
+def check_extremes(arr:np.ndarray, path)->None:
+    "Refuse single extreme voxels (e.g. one at 1e300 or at the type's maximum) that would collapse the z-score of all others; names the value and place"
+    lo, hi = (float(v) for v in np.percentile(arr, [0.01, 99.99]))
+    if hi <= lo: return # nearly all voxels equal: no range to judge against
+    far = (arr < lo - EXTREME_SPAN * (hi - lo)) | (arr > hi + EXTREME_SPAN * (hi - lo))
+    if n := int(far.sum()):
+        v = arr[far]; worst = v[np.argmax(np.abs(v.astype(np.float64)))]
+        where = tuple(int(i) for i in np.argwhere(arr == worst)[0])
+        raise InvalidInputError(path, f'intensities within {EXTREME_SPAN} times the 0.01-99.99 percentile range [{lo:g}, {hi:g}] of the image (the z-score of every other voxel collapses otherwise)',
+                                f"{n} voxel{'s' * (n != 1)} outside it, the farthest {float(worst):g} at voxel {where}")
+
+def check_affine(img:nib.Nifti1Image, path=None)->None:
+    "Refuse an image whose affine maps the voxel axes onto fewer than three independent directions (an all-zero or rank-deficient sform)"
+    A = np.asarray(img.affine, dtype=float)[:3, :3]
+    rank = int(np.linalg.matrix_rank(A)) if np.isfinite(A).all() else None
+    if rank == 3: return
+    h = img.header
+    src = 'sform' if int(h.get('sform_code', 0)) > 0 else 'qform' if int(h.get('qform_code', 0)) > 0 else 'affine'
+    found = f"the {src} {np.round(A, 4).tolist()}" + (f" of rank {rank}" if rank is not None else ' with values that are not finite')
+    raise InvalidInputError(path or img.get_filename() or 'image', 'an affine whose three voxel axes point in independent directions (an invertible voxel-to-world map)', found)
+
 def load_nifti(path, # a .nii or .nii.gz file
                kind:str='image', # 'image' (3D, finite, non-constant) or 'label' (binary mask)
                ref:nib.Nifti1Image|None=None, # for a label: the image it belongs to (same shape, affine within `AFFINE_TOL`)
@@ -155,10 +178,12 @@ def load_nifti(path, # a .nii or .nii.gz file
     img, arr = _read(path)
     if arr.ndim != 3: raise InvalidInputError(path, 'a 3D image', f'a {arr.ndim}D image of shape {arr.shape}')
     if arr.dtype.kind == 'c': raise InvalidInputError(path, 'real-valued voxels', f'{arr.dtype} voxels (complex-valued)')
+    check_affine(img, path)
     if kind == 'image':
         if arr.dtype.kind == 'f' and not np.isfinite(arr).all():
             raise InvalidInputError(path, 'finite voxel values', f'{int((~np.isfinite(arr)).sum())} NaN or Inf voxels')
         if arr.min() == arr.max(): raise InvalidInputError(path, 'an image with varying intensities (z-score needs them)', f'a constant image (all voxels {arr.flat[0]:g})')
+        check_extremes(arr, path)
     else: arr = as_label(arr, path)
     out = type(img)(arr, img.affine, img.header)
     if kind == 'label': out.set_data_dtype(np.uint8)
@@ -173,6 +198,7 @@ def as_image(x, # a NIfTI image or a path to one
     "`x` as a NIfTI image: a path is loaded and validated with `load_nifti`, an image is checked against `ref`"
     if isinstance(x, (str, Path)): return load_nifti(x, kind=kind, ref=ref)
     if not isinstance(x, nib.Nifti1Image): raise TypeError(f"expected a nib.Nifti1Image or a path, found {type(x).__name__}")
+    check_affine(x)
     if ref is not None: check_same_grid(x, ref)
     return x
 
@@ -273,7 +299,10 @@ def read_cohort(root, # cohort folder holding subjects.csv
     table = root/'subjects.csv'
     if not root.is_dir(): raise InvalidInputError(root, 'a cohort folder', 'no such folder')
     if not table.is_file(): raise InvalidInputError(table, 'a subjects.csv table (subject,cohort,location)', 'no such file')
-    with open(table, newline='') as f: rows = list(csv.reader(f))
+    try: # utf-8-sig: a byte-order mark, as spreadsheet programs write it, is not part of the first column's name
+        with open(table, newline='', encoding='utf-8-sig') as f: rows = list(csv.reader(f))
+    except UnicodeDecodeError as e:
+        raise InvalidInputError(table, 'UTF-8 text', f"byte 0x{e.object[e.start]:02x} at offset {e.start}, not UTF-8 (save the table as UTF-8)") from None
     rows = [[c.strip() for c in r] for r in rows if any(c.strip() for c in r)]
     if not rows: raise InvalidInputError(table, 'a header row subject,cohort,location', 'an empty file')
     header, rows = rows[0], rows[1:]
@@ -563,8 +592,10 @@ class CropBox:
 def zscore(arr)->np.ndarray:
     "`arr` normalised to zero mean and unit variance over the whole volume, as float32"
     a = np.asarray(arr, dtype=np.float64)
+    if not np.isfinite(a).all(): raise ValueError(f'zscore needs finite values, found {int((~np.isfinite(a)).sum())} NaN or Inf')
     sd = a.std()
-    if not np.isfinite(sd) or sd == 0: raise ValueError('zscore needs a finite, non-constant array')
+    if not np.isfinite(sd): raise ValueError(f'zscore: the standard deviation overflows (values up to {np.abs(a).max():g}); refuse such voxels with check_extremes')
+    if sd == 0: raise ValueError(f'zscore needs a non-constant array, found all values {a.flat[0]:g}')
     return ((a - a.mean()) / sd).astype(np.float32)
 
 def crop_or_pad(arr, # array whose first two axes are the axial plane (X, Y, ...)

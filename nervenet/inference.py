@@ -290,7 +290,8 @@ def nifti_inputs(inputs)->tuple[list, list, list]:
 def output_names(files:list)->list:
     "A name for every input's outputs, unique in the run (regardless of case): its own, with folders or a number where names collide"
     paths = [Path(f).absolute() for f in files]
-    stems = [_stem(p) for p in paths]
+    # a scan stored as <subject>/t2.nii.gz (the nervenet layout) is named after its subject's folder, not 't2'
+    stems = [p.parent.name if _stem(p).casefold() == 't2' and p.parent.name else _stem(p) for p in paths]
     # the same name twice in one folder (x.nii and x.nii.gz; X.nii.gz and the DICOM folder X): a number
     taken, used = {(p.parent, s.casefold()) for p, s in zip(paths, stems)}, set()
     for i, p in enumerate(paths):

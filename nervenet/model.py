@@ -59,6 +59,7 @@ class FCDenseNet(nn.Module):
                  p_drop:float=0.2, # dropout probability
                  n_classes:int=2, # output classes (background, nerve)
                  in_channels:int=1, # input channels (one T2 slice)
+                 nerve_prior:float|None=None, # start the head's biases at this nerve probability (None: PyTorch's default init)
                 ):
         super().__init__()
         self.depth, self.n_classes, self.in_channels = depth, n_classes, in_channels
@@ -76,12 +77,15 @@ class FCDenseNet(nn.Module):
             self.up_blocks.append(DenseBlock(c + c_skip, n_layers, growth, p_drop, keep_input=i == depth-1))
             c = self.up_blocks[-1].c_out
         self.head = nn.Conv2d(c, n_classes, 1)
+        if nerve_prior is not None: # prior initialisation (Lin et al. 2017, RetinaNet): every pixel starts at p(nerve) = prior
+            if not 0 < nerve_prior < 1: raise ValueError(f"nerve_prior must be between 0 and 1, found {nerve_prior}")
+            with torch.no_grad(): self.head.bias.fill_(0.); self.head.bias[1:] = math.log(nerve_prior / (1 - nerve_prior))
 
     @classmethod
     def from_config(cls, cfg:RunConfig):
         "The network described by the model fields of `cfg`"
         return cls(depth=cfg.depth, n_layers=cfg.n_layers, growth=cfg.growth, stem=cfg.stem, p_drop=cfg.p_drop,
-                   n_classes=cfg.n_classes)
+                   n_classes=cfg.n_classes, nerve_prior=cfg.nerve_prior)
 
     def check_input(self, x):
         "Raise a clear error unless `x` is (B, in_channels, H, W) with H and W multiples of 2**depth"

@@ -195,11 +195,16 @@ def _load_error(e:Exception)->str:
 def read_checkpoint(path, device='cpu')->dict:
     "The dictionary stored by `save_checkpoint` (tensors on `device`); a one-line error for anything else, nothing unpickled"
     path = Path(path)
+    if path.is_dir():
+        inside = sorted(p.relative_to(path).as_posix() for p in path.rglob('*.pt'))[:3]
+        raise InvalidInputError(path, 'a nervenet checkpoint file (.pt)', 'a folder' + (f" (it holds {', '.join(inside)})" if inside else ''))
     if not path.is_file(): raise InvalidInputError(path, 'a nervenet checkpoint file', 'no such file')
     try: ckpt = torch.load(path, map_location=device, weights_only=True)
     except Exception as e: raise InvalidInputError(path, 'a nervenet checkpoint of plain tensors', _load_error(e)) from None
     if not isinstance(ckpt, dict) or ckpt.get('format') != CHECKPOINT_FORMAT:
         raise InvalidInputError(path, 'a nervenet checkpoint', 'a PyTorch file without nervenet metadata')
+    if missing := [k for k in ('model', 'config') if k not in ckpt]:
+        raise InvalidInputError(path, "a nervenet checkpoint with its weights ('model') and settings ('config')", f"no {' and no '.join(repr(k) for k in missing)} entry")
     return ckpt
 
 def _load_weights(model:torch.nn.Module, state:dict, path, cfg:RunConfig):
@@ -214,6 +219,8 @@ def _load_weights(model:torch.nn.Module, state:dict, path, cfg:RunConfig):
         raise InvalidInputError(path, f'weights that fit the network in its config ({arch})',
                                 f"{len(missing)} missing key{'s' * (len(missing) != 1)}, {len(unexpected)} unexpected key{'s' * (len(unexpected) != 1)}, "
                                 f"{len(shapes)} shape mismatch{'es' * (len(shapes) != 1)} ({'; '.join(first)})")
+    if bad := [k for k, v in state.items() if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()]:
+        raise InvalidInputError(path, 'finite weights', f"NaN or Inf values in {len(bad)} tensor{'s' * (len(bad) != 1)} (first: {bad[0]}): a diverged or damaged run")
     model.load_state_dict(state)
 
 def load_checkpoint(path, device='cpu')->tuple:

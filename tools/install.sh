@@ -11,7 +11,10 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 DEV=0; [ "${1:-}" = "--dev" ] && DEV=1
 [ -x "$VENV/bin/python" ] || "${PYTHON:-python3}" -m venv "$VENV"
-pip() { "$VENV/bin/python" -m pip --disable-pip-version-check -q "$@" 2> >(grep -v "is ignored: it is neither" >&2); }
+# pip's own noise is dropped from stderr: the "is ignored" notes, and setuptools' editable-install advice block (it warns
+# about folders named like the package in the working directory, which is how an editable install is meant to work here)
+quiet() { awk '/BuildBackendWarning: Editable installation/{skip=1} !skip && !/is ignored: it is neither/{print} /with strategy, WheelFile/{skip=0}'; }
+pip() { "$VENV/bin/python" -m pip --disable-pip-version-check -q "$@" 2> >(quiet >&2); }
 pip install -U pip setuptools wheel
 "$VENV/bin/python" -c "import torch" 2>/dev/null || pip install "torch==${TORCH_VERSION:-2.13.0}" "torchvision==${TORCHVISION_VERSION:-0.28.0}"
 if [ $DEV = 1 ]; then pip install -c constraints-dev.txt -e ".[dev]"; else pip install -e .; fi
