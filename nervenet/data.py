@@ -11,6 +11,8 @@ import numpy as np
 import nibabel as nib
 import torch
 import matplotlib.pyplot as plt
+# fastai 2.8 decorates a few activations with torch.jit.script, which torch deprecates: that one upstream warning is not ours to show
+warnings.filterwarnings('ignore', message=r'`?torch\.jit\.script`? is deprecated', module=r'torch\.jit')
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
 from .core import InvalidInputError, atomic_write, check_overwrite, default_device, safe_workers
@@ -146,17 +148,17 @@ def _check_voxel_size(path, img, stored)->nib.Nifti1Image:
     else: found += " and no sform to take the voxel size from (sform_code 0)"
     raise InvalidInputError(path, 'a voxel size: pixdim[1:4] finite and > 0, or an sform (sform_code > 0) with axes of non-zero length', found)
 
-EXTREME_SPAN = 100 # a voxel farther than this many 0.01-99.99 percentile ranges outside that range is refused
+EXTREME_SPAN = 100 # a voxel farther than this many 1-99 percentile ranges outside that range is refused
 
 def check_extremes(arr:np.ndarray, path)->None:
     "Refuse single extreme voxels (e.g. one at 1e300 or at the type's maximum) that would collapse the z-score of all others; names the value and place"
-    lo, hi = (float(v) for v in np.percentile(arr, [0.01, 99.99]))
+    lo, hi = (float(v) for v in np.percentile(arr, [1, 99])) # a handful of extreme voxels cannot move these
     if hi <= lo: return # nearly all voxels equal: no range to judge against
     far = (arr < lo - EXTREME_SPAN * (hi - lo)) | (arr > hi + EXTREME_SPAN * (hi - lo))
     if n := int(far.sum()):
         v = arr[far]; worst = v[np.argmax(np.abs(v.astype(np.float64)))]
         where = tuple(int(i) for i in np.argwhere(arr == worst)[0])
-        raise InvalidInputError(path, f'intensities within {EXTREME_SPAN} times the 0.01-99.99 percentile range [{lo:g}, {hi:g}] of the image (the z-score of every other voxel collapses otherwise)',
+        raise InvalidInputError(path, f'intensities within {EXTREME_SPAN} times the 1-99 percentile range [{lo:g}, {hi:g}] of the image (the z-score of every other voxel collapses otherwise)',
                                 f"{n} voxel{'s' * (n != 1)} outside it, the farthest {float(worst):g} at voxel {where}")
 
 def check_affine(img:nib.Nifti1Image, path=None)->None:

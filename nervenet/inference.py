@@ -291,7 +291,8 @@ def output_names(files:list)->list:
     "A name for every input's outputs, unique in the run (regardless of case): its own, with folders or a number where names collide"
     paths = [Path(f).absolute() for f in files]
     # a scan stored as <subject>/t2.nii.gz (the nervenet layout) is named after its subject's folder, not 't2'
-    stems = [p.parent.name if _stem(p).casefold() == 't2' and p.parent.name else _stem(p) for p in paths]
+    by_folder = [_stem(p).casefold() == 't2' and bool(p.parent.name) for p in paths]
+    stems = [p.parent.name if f else _stem(p) for p, f in zip(paths, by_folder)]
     # the same name twice in one folder (x.nii and x.nii.gz; X.nii.gz and the DICOM folder X): a number
     taken, used = {(p.parent, s.casefold()) for p, s in zip(paths, stems)}, set()
     for i, p in enumerate(paths):
@@ -301,7 +302,7 @@ def output_names(files:list)->list:
             stems[i] = f"{stems[i]}-{k}"; taken.add((p.parent, stems[i].casefold()))
         used.add((p.parent, stems[i].casefold()))
     # the same name in different folders: their folders' names, one more at a time, until every name is unique
-    folders = [[q.name for q in p.parents if q.name] for p in paths]
+    folders = [[q.name for q in p.parents if q.name][1 if f else 0:] for p, f in zip(paths, by_folder)] # a folder already in the name is not added again
     level = [0] * len(paths)
     def names(): return ['_'.join([*reversed(folders[i][:level[i]]), stems[i]]) for i in range(len(paths))]
     while True:

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+# fastai 2.8 decorates a few activations with torch.jit.script, which torch deprecates: that one upstream warning is not ours to show
+warnings.filterwarnings('ignore', message=r'`?torch\.jit\.script`? is deprecated', module=r'torch\.jit')
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.learner import Learner, Metric, Recorder
