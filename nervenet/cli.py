@@ -12,24 +12,20 @@ __all__ = ['LOSS_NOTE', 'make_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #2dcc0e17
 def _profile(p): p.add_argument('--profile', default='cpu', choices=['paper', 'cpu', 'quick', 'tiny'], help='experiment size (default: cpu)')
-def _seed(p, default=42): p.add_argument('--seed', type=_non_negative, default=default, help=f'random seed, 0 or more (default: {default})')
+def _seed(p, default=42): p.add_argument('--seed', type=_int_at_least(0), default=default, help=f'random seed, 0 or more (default: {default})')
 def _device(p): p.add_argument('--device', default=None, help='cuda, mps or cpu (default: best available)')
 def _overwrite(p): p.add_argument('--overwrite', action='store_true', help='replace existing outputs')
 def _bf16(p): p.add_argument('--cpu-bf16', action='store_true', help='on a CPU with AMX/AVX512-BF16: train in bf16 autocast (~2x faster)')
 
-def _at_least_1(s:str)->int:
-    "argparse type of --epochs: an integer of at least 1"
-    try: n = int(s)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected an integer, found {s!r}") from None
-    if n < 1: raise argparse.ArgumentTypeError(f"expected at least 1, found {n}")
-    return n
-def _non_negative(s:str)->int:
-    "argparse type of --seed: an integer of at least 0 (NumPy's seeds are)"
-    try: n = int(s)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected an integer, found {s!r}") from None
-    if n < 0: raise argparse.ArgumentTypeError(f"expected an integer of at least 0, found {n}")
-    return n
-def _epochs(p, what="the profile's"): p.add_argument('--epochs', type=_at_least_1, help=f'epochs, at least 1 (default: {what})')
+def _int_at_least(low:int):
+    "argparse type: an integer of at least `low` (--epochs: 1, --seed: 0, as NumPy's seeds are)"
+    def parse(s:str)->int:
+        try: n = int(s)
+        except ValueError: raise argparse.ArgumentTypeError(f"expected an integer, found {s!r}") from None
+        if n < low: raise argparse.ArgumentTypeError(f"expected an integer of at least {low}, found {n}")
+        return n
+    return parse
+def _epochs(p, what="the profile's"): p.add_argument('--epochs', type=_int_at_least(1), help=f'epochs, at least 1 (default: {what})')
 
 def _cfg(a):
     "The one `RunConfig` of a training command: the profile's defaults, then the options (--epochs keeps the milestone fractions)"
