@@ -53,7 +53,7 @@ def _crossval(a):
 
 def _segment(a):
     from nervenet.inference import segment_files
-    return segment_files(a.inputs, a.output, a.model, overwrite=a.overwrite, device=a.device,
+    return segment_files(a.inputs, a.output, a.model, overwrite=a.overwrite, device=a.device, progress=False, # a line per scan is the progress
                          postprocess=not a.no_postprocess, mc_samples=a.mc, precision=a.precision, compile=a.compile)
 
 def _measure(a):
