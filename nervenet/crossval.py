@@ -16,7 +16,7 @@ from .core import get_profile, RunConfig, save_json, load_json, atomic_write, de
 from .metrics import evaluate
 from .data import read_cohort, save_nifti, voxel_spacing, overlay_contours, reorientation, canonical_spacing, check_same_grid
 from .train import train, load_checkpoint, data_fingerprint, fingerprint_diff, training_precision
-from .inference import predict_volume, nerve_mask, inference_dtype
+from .inference import predict_volume, nerve_mask, inference_dtype, warm_up
 from .biomarkers import coverage
 
 # %% auto #0
@@ -221,12 +221,6 @@ def evaluate_subject(s, # `nervenet.data.Subject`
     save_json(rec, fd/'metrics'/f'{s.id}.json')
     return rec
 
-def _warm_up(model, crop:int, device, precision:str):
-    "One untimed forward pass of a whole slice, as inference runs it (primitive creation, allocation)"
-    with torch.inference_mode(), torch.autocast(device.type, dtype=inference_dtype(device, precision) or torch.float32,
-                                                enabled=inference_dtype(device, precision) is not None):
-        model.eval()(torch.zeros(1, 1, crop, crop, device=device))
-
 def run_fold(data, # cohort folder
              out, # cross-validation folder
              split:dict, # one fold of `make_split`
@@ -258,7 +252,7 @@ def run_fold(data, # cohort folder
         print(f"fold {k}: reusing the results of {len(split['test']) - len(todo)} test subject(s) evaluated earlier ({fd/'metrics'})")
     if not todo: return
     model, mcfg = load_checkpoint(_checkpoint(fd), device=default_device(device))
-    _warm_up(model, mcfg.crop, default_device(device), precision) # the first subject's time without one-time set-up costs
+    warm_up(model, mcfg.crop, default_device(device), precision) # the first subject's time without one-time set-up costs
     for i in todo:
         rec = evaluate_subject(subjects[i], model, mcfg.crop, fd, k, device, mcfg.spacing, precision)
         if verbose:
@@ -300,8 +294,8 @@ def stale_results(old:dict, # the `data_fingerprint` stored with the results
     a, b = old['files'], new['files']
     if old['subjects_csv'] != new['subjects_csv'] or set(a) != set(b): return None # subjects or files added or removed: other data
     changed = {k for k in a if list(a[k]) != list(b[k])}
-    root, by_id = Path(new['path']), {s.id: s for s in subjects}
-    io = {i: _inputs(s, root) for i, s in by_id.items()}
+    root = Path(new['path'])
+    io = {s.id: _inputs(s, root) for s in subjects}
     retrain = [f['fold'] for f in split if any(io[i][0] & changed for i in f['train'])]
     return dict(retrain=retrain, reevaluate={f['fold']: [i for i in f['test'] if io[i][1] & changed] for f in split if f['fold'] not in retrain},
                 changed=sorted(changed))

@@ -19,7 +19,7 @@ from .data import (as_image, preprocess, uncrop, voxel_spacing, reorientation, t
                            check_spacing, inplane_shape, resample_inplane, load_scan, dicom_files, _nifti_file)
 
 # %% auto #0
-__all__ = ['EXIT_EMPTY', 'inference_dtype', 'default_batch_size', 'predict_volume', 'covering_crop', 'CompiledNet',
+__all__ = ['EXIT_EMPTY', 'inference_dtype', 'default_batch_size', 'predict_volume', 'warm_up', 'covering_crop', 'CompiledNet',
            'MCPrediction', 'slice_uncertainty', 'predict_volume_mc', 'nerve_components', 'remove_false_positives',
            'mask_image', 'nerve_mask', 'segment', 'nifti_inputs', 'output_names', 'segment_files']
 
@@ -108,6 +108,10 @@ def _predict(model, img, crop, device, batch_size, mc_samples, spacing=None, nam
     if tuple(size) != tuple(can.shape[:2]): # back onto the scan's own in-plane grid
         mean, std = resample_inplane(mean, can.shape[:2]).clip(0, 1), resample_inplane(std, can.shape[:2]).clip(0, None)
     return ro.from_canonical(mean).astype(np.float32), ro.from_canonical(std).astype(np.float32)
+
+def warm_up(model:nn.Module, crop:int, device=None, precision:str='auto'):
+    "One untimed pass of a blank `crop` x `crop` slice through the inference path (layout, arithmetic, one-time set-up), so the next scan is timed alone"
+    _slice_probs(model, np.zeros((crop, crop, 1), np.float32), default_device(device), 1, 0, precision)
 
 def covering_crop(shape, multiple:int=16)->int:
     "The smallest multiple of `multiple` that covers both in-plane sizes of `shape`"
