@@ -36,6 +36,7 @@ class Profile:
     nerve_share:float=0.5 # patch mode: share of the windows centred near the consensus nerve
     valid_patches:int=64 # patch mode: fixed validation windows scored after every epoch
     nerve_prior:float|None=None # initial nerve probability of every pixel (`nervenet.model.FCDenseNet`); None: PyTorch's default init
+    prior_correction:bool=False # patch mode: take the windows' surplus of nerve off the nerve logit at inference (`RunConfig.prior_correction`)
     bf16:bool=False # train in bf16 autocast on a CPU with native bf16 (fp32 on other CPUs)
 
     @property
@@ -44,7 +45,7 @@ class Profile:
 PROFILES = {
     'paper': Profile('paper', (448, 384, 60), (0.52, 0.52, 4.4), 4.0, 320, 10, dict(distal=14, medial=7, proximal=21), 100, (30, 80)),
     'cpu':   Profile('cpu', (448, 384, 20), (0.52, 0.52, 4.4), 4.0, 320, 8, dict(distal=4, medial=4, proximal=4), 10, (7, 9),
-                     patch=128, patches_per_epoch=96, nerve_share=0.5, valid_patches=16, nerve_prior=0.01, bf16=True),
+                     patch=64, patches_per_epoch=384, nerve_share=0.5, valid_patches=16, nerve_prior=0.01, prior_correction=True, bf16=True),
     'quick': Profile('quick', (112, 96, 16), (2.08, 2.08, 4.4), 4.0, 64, 8, dict(distal=2, medial=1, proximal=1), 14, (10, 13)),
     'tiny':  Profile('tiny',  (64, 56, 8), (3.12, 3.12, 4.4), 4.0, 48, 8, dict(distal=1, medial=1, proximal=2), 2, (1, 2)),
 }
@@ -130,6 +131,7 @@ class RunConfig:
     nerve_share:float=0.5 # patch mode: share of the windows centred near the consensus nerve, the rest anywhere in the crop
     valid_patches:int=64 # patch mode: fixed, seeded windows of the validation subjects scored after every epoch
     nerve_prior:float|None=None # initial nerve probability of every pixel (the head's bias); None: PyTorch's default init (the paper)
+    prior_correction:bool=False # patch mode: measure how much more nerve the windows hold than whole slices and take that log-odds offset off the nerve logit outside training (`nervenet.model.FCDenseNet.prior_shift`)
 
     def __post_init__(self): # every way of making a config passes here: a run without an epoch would leave no model
         if self.epochs < 1: raise ValueError(f"epochs must be at least 1, found {self.epochs}")
@@ -146,7 +148,7 @@ class RunConfig:
         p = get_profile(profile)
         d = dict(profile=p.name, epochs=p.epochs, milestones=p.milestones, batch_size=p.batch_size, crop=p.crop, patch=p.patch,
                  patches_per_epoch=p.patches_per_epoch, nerve_share=p.nerve_share, valid_patches=p.valid_patches,
-                 nerve_prior=p.nerve_prior, cpu_bf16=p.bf16 and cpu_bf16())
+                 nerve_prior=p.nerve_prior, prior_correction=p.prior_correction, cpu_bf16=p.bf16 and cpu_bf16())
         epochs = kwargs.pop('epochs', None) if 'milestones' not in kwargs else None
         cfg = cls(**{**d, **kwargs})
         return cfg if epochs is None else cfg.with_epochs(epochs)

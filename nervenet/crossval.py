@@ -241,7 +241,7 @@ def run_fold(data, # cohort folder
         learn = train(data, fd/'model', profile=cfg.profile, resume=resume, overwrite=not resume, seed=cfg.seed, device=device,
                       train_ids=split['train'], valid_ids=split['test'], cfg=cfg, progress=verbose)
         save_json(dict(fold=k, epochs=cfg.epochs, seconds=time.perf_counter() - t0, device=device_name(device),
-                       precision=training_precision(learn),
+                       precision=training_precision(learn), prior_shift=float(getattr(learn.model, 'prior_shift', 0.)),
                        train=split['train'], test=split['test'], evaluated='last epoch (checkpoints/last.pt)'), fd/'trained.json')
     precision = 'auto' if cfg.mixed_precision else 'fp32' # full precision throughout when training asked for it
     if not (fd/'inference.json').exists():

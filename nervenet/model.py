@@ -80,6 +80,8 @@ class FCDenseNet(nn.Module):
         if nerve_prior is not None: # prior initialisation (Lin et al. 2017, RetinaNet): every pixel starts at p(nerve) = prior
             if not 0 < nerve_prior < 1: raise ValueError(f"nerve_prior must be between 0 and 1, found {nerve_prior}")
             with torch.no_grad(): self.head.bias.fill_(0.); self.head.bias[1:] = math.log(nerve_prior / (1 - nerve_prior))
+        # prior correction: log-odds taken off the nerve logits outside training (0: none); set by training, saved with the weights
+        self.register_buffer('prior_shift', torch.zeros(()))
 
     @classmethod
     def from_config(cls, cfg:RunConfig):
@@ -106,7 +108,9 @@ class FCDenseNet(nn.Module):
         x = self.bottleneck(x)
         for tu, block, skip in zip(self.transitions_up, self.up_blocks, reversed(skips)):
             x = block(torch.cat([tu(x), skip], 1))
-        return self.head(x)
+        x = self.head(x)
+        if self.training or not self.prior_shift: return x
+        return torch.cat([x[:, :1], x[:, 1:] - self.prior_shift.to(x.dtype)], 1)
 
 def fcdensenet_paper()->FCDenseNet:
     "The paper's FC-DenseNet: 4 TD/TU, 4 layers per block, growth 12, stem 48, dropout 0.2, 2 classes"

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_train.ipynb #084cf7b5
 from __future__ import annotations
-import errno, hashlib, json, random, re, time, warnings
+import errno, hashlib, json, math, random, re, time, warnings
 from dataclasses import asdict, replace
 from bisect import bisect_right
 from functools import partial
@@ -27,14 +27,15 @@ from .core import (RunConfig, InvalidInputError, atomic_write, save_json, load_j
                            remove_stale_temporaries,
                            get_profile, scale_milestones)
 from .model import FCDenseNet
-from .data import read_cohort, slice_dls, training_spacing
+from .data import PatchDL, read_cohort, slice_dls, training_spacing
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'synth_slices', 'synth_dls', 'step_lr', 'run_epoch', 'StepSchedule', 'DiceMetric', 'augment_grid',
-           'augment_batch', 'Augment', 'ChannelsLast', 'CPUMixedPrecision', 'nerve_learner', 'training_precision',
-           'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'rng_state', 'set_rng_state', 'opt_state',
-           'History', 'Checkpoints', 'StopAfter', 'TimeBudget', 'fit_run', 'data_fingerprint', 'fingerprint_diff',
-           'preload', 'split_subjects', 'train', 'plot_history', 'distributed_trainer']
+__all__ = ['CHECKPOINT_FORMAT', 'OPTIONAL_STATE', 'synth_slices', 'synth_dls', 'step_lr', 'run_epoch', 'StepSchedule',
+           'DiceMetric', 'augment_grid', 'augment_batch', 'Augment', 'ChannelsLast', 'CPUMixedPrecision',
+           'nerve_learner', 'training_precision', 'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'rng_state',
+           'set_rng_state', 'opt_state', 'History', 'Checkpoints', 'StopAfter', 'TimeBudget', 'fit_run', 'prior_shift',
+           'data_fingerprint', 'fingerprint_diff', 'preload', 'split_subjects', 'train', 'plot_history',
+           'distributed_trainer']
 
 # %% ../nbs/04_train.ipynb #dcb34527
 def synth_slices(n:int=16, size:int=32, seed:int=0)->tuple:
@@ -209,9 +210,12 @@ def read_checkpoint(path, device='cpu')->dict:
         raise InvalidInputError(path, "a nervenet checkpoint with its weights ('model') and settings ('config')", f"no {' and no '.join(repr(k) for k in missing)} entry")
     return ckpt
 
+OPTIONAL_STATE = ('prior_shift',) # buffers newer than some checkpoints; their defaults stand in
+
 def _load_weights(model:torch.nn.Module, state:dict, path, cfg:RunConfig):
     "Load `state` into `model`, or a one-line summary of why the weights in `path` do not fit the network of `cfg`"
     own = model.state_dict()
+    state = {**{k: own[k] for k in OPTIONAL_STATE if k in own and k not in state}, **state} # checkpoints from before these buffers
     missing, unexpected = [k for k in own if k not in state], [k for k in state if k not in own]
     shapes = [(k, tuple(own[k].shape), tuple(state[k].shape)) for k in own if k in state and own[k].shape != state[k].shape]
     if missing or unexpected or shapes:
@@ -334,6 +338,16 @@ def fit_run(learn:Learner, out, resume:bool=False, cbs=None)->Learner:
     return learn
 
 # %% ../nbs/04_train.ipynb #75413f3c
+def prior_shift(dl:PatchDL, # the training windows
+                n:int=4096, # windows drawn to measure their nerve share
+                seed:int=0, # seed of that draw (the loader's own generator is not used)
+               )->float:
+    "Log-odds of nerve in `dl`'s windows minus those of the whole slices they are cut from: what `FCDenseNet.prior_shift` takes off the nerve logit"
+    logit = lambda p: math.log(p / (1 - p))
+    on_slices, in_windows = float((dl.dataset.y > 0).float().mean()), dl.nerve_fraction(n, seed)
+    if not 0 < on_slices < 1 or not 0 < in_windows < 1: return 0. # no nerve (or nothing else) to correct for
+    return logit(in_windows) - logit(on_slices)
+
 def data_fingerprint(data, # cohort folder (subjects.csv + one folder per subject)
                     )->dict:
     "Cheap identity of a cohort: resolved path, SHA-256 of subjects.csv, and [size, mtime_ns] of every image and mask file"
@@ -438,6 +452,7 @@ def train(data, # cohort folder (subjects.csv + one folder per subject)
                     patches_per_epoch=cfg.patches_per_epoch, nerve_share=cfg.nerve_share, valid_patches=cfg.valid_patches)
     if dls.device is not None and torch.device(dls.device).type != 'cpu': preload(dls)
     learn = nerve_learner(dls, cfg, path=out)
+    if cfg.prior_correction and cfg.patch is not None: learn.model.prior_shift.fill_(prior_shift(dls.train, seed=cfg.seed))
     if progress: return fit_run(learn, out, resume=resume, cbs=cbs)
     with learn.no_bar(), learn.no_logging(): return fit_run(learn, out, resume=resume, cbs=cbs)
 
