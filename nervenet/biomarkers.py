@@ -15,7 +15,7 @@ from .data import load_nifti, as_image, voxel_spacing, as_label, reorientation, 
 
 # %% auto #0
 __all__ = ['LESION_RATIO', 'MEASURE_FILES', 'otsu_threshold', 'reference_signal', 'coverage', 'measure', 'plot_profiles',
-           'render_nerve', 'measure_files', 'lesion_ratio_from_controls']
+           'render_nerve', 'measure_files', 'summary_lines', 'lesion_ratio_from_controls']
 
 # %% ../nbs/08_biomarkers.ipynb #0e8ad3d6
 def otsu_threshold(values, bins:int=128)->float:
@@ -201,11 +201,17 @@ def measure_files(t2, # T2 NIfTI file, or a folder holding its DICOM series
     ax = render_nerve(m, les, summary['spacing_mm'], title=name) # `m` is in the canonical layout, and so is this spacing
     with atomic_write(outdir/'nerve3d.png', overwrite) as tmp: ax.figure.savefig(tmp, dpi=120, format='png')
     plt.close(ax.figure)
-    print(f"{t2} + {mask}: volume {summary['volume_mm3']:.0f} mm3 ({summary['volume_per_cm_mm3']:.0f} mm3/cm over "
-          f"{summary['length_mm']:.1f} mm), mean CSA {summary['csa_mean_mm2']:.1f} mm2, lesion burden {100*summary['lesion_burden']:.1f} % -> {outdir}")
-    if summary['partial']:
-        print(f"  partial coverage: {summary['coverage']}; the volume is that of the imaged part, compare volume per cm")
     return summary
+
+def summary_lines(summary:dict, # from `measure_files` (or `measure`, with `t2` and `mask` added)
+                  outdir=None, # where the read-outs were written, if anywhere
+                 )->list:
+    "The summary in words, one line per point (what `nervenet measure` prints)"
+    lines = [f"{summary.get('t2', 'T2')} + {summary.get('mask', 'mask')}: volume {summary['volume_mm3']:.0f} mm3 ({summary['volume_per_cm_mm3']:.0f} mm3/cm over "
+             f"{summary['length_mm']:.1f} mm), mean CSA {summary['csa_mean_mm2']:.1f} mm2, lesion burden {100*summary['lesion_burden']:.1f} %"
+             + (f" -> {outdir}" if outdir is not None else '')]
+    if summary['partial']: lines.append(f"  partial coverage: {summary['coverage']}; the volume is that of the imaged part, compare volume per cm")
+    return lines
 
 # %% ../nbs/08_biomarkers.ipynb #a1192ca7
 def lesion_ratio_from_controls(pairs, # (T2 image, nerve mask image) of healthy controls

@@ -8,7 +8,7 @@ import argparse, shlex, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['LOSS_NOTE', 'make_parser', 'main']
+__all__ = ['LOSS_NOTE', 'EXIT_EMPTY', 'make_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #2dcc0e17
 def _profile(p): p.add_argument('--profile', default='cpu', choices=['paper', 'cpu', 'quick', 'tiny'], help='experiment size (default: cpu)')
@@ -51,14 +51,33 @@ def _crossval(a):
     print(LOSS_NOTE)
     _wrote(crossval(a.data, a.out, folds=a.folds, fold=a.fold, seed=a.seed, device=a.device, cfg=_cfg(a)), Path(a.out))
 
+EXIT_EMPTY = 3 # `nervenet segment`: every input segmented, but no nerve found in at least one
+
+def _print_segmented(r):
+    "One line per input as `segment_files` finishes it: what was written on stdout, warnings and errors on stderr"
+    if r.status == 'failed': print(f"error: {r.message}", file=sys.stderr)
+    else: print(r.message)
+    if r.status == 'empty': print(f"warning: {r.input}: no nerve found, the mask {r.outputs['nerve']} is empty (exit code {EXIT_EMPTY})", file=sys.stderr)
+
 def _segment(a):
-    from nervenet.inference import segment_files
-    return segment_files(a.inputs, a.output, a.model, overwrite=a.overwrite, device=a.device, progress=False, # a line per scan is the progress
-                         postprocess=not a.no_postprocess, mc_samples=a.mc, precision=a.precision, compile=a.compile)
+    from nervenet.core import InvalidInputError
+    from nervenet.inference import segment_files, OutputConflict
+    if a.mc < 0 or a.mc == 1: print(f"error: --mc must be 0 (off) or at least 2, found {a.mc}", file=sys.stderr); return 1
+    try: res = segment_files(a.inputs, a.output, a.model, overwrite=a.overwrite, device=a.device, progress=False, # a line per scan is the progress
+                             postprocess=not a.no_postprocess, mc_samples=a.mc, precision=a.precision, compile=a.compile, callback=_print_segmented)
+    except OutputConflict as e:
+        for c in e.conflicts: print(f"error: {c}", file=sys.stderr)
+        print(f"nothing segmented: {len(e.conflicts)} of the outputs exist", file=sys.stderr); return 1
+    except InvalidInputError as e: print(f"error: {e}; nothing segmented", file=sys.stderr); return 1
+    failed, empty = [r for r in res if r.status == 'failed'], [r.input for r in res if r.status == 'empty']
+    n_ok = sum(r.status in ('segmented', 'empty') for r in res)
+    if failed: print(f"{n_ok} segmented, {len(failed)} failed", file=sys.stderr); return 1
+    if empty: print(f"{n_ok} segmented; {len(empty)} of them with no nerve found (empty masks): {', '.join(empty)}", file=sys.stderr); return EXIT_EMPTY
+    return 0
 
 def _measure(a):
-    from nervenet.biomarkers import measure_files
-    measure_files(a.t2, a.mask, a.output, overwrite=a.overwrite, lesion=a.lesion)
+    from nervenet.biomarkers import measure_files, summary_lines
+    print('\n'.join(summary_lines(measure_files(a.t2, a.mask, a.output, overwrite=a.overwrite, lesion=a.lesion), a.output)))
 
 def _stamp(p:Path): return p.stat().st_mtime_ns if p.exists() else None
 

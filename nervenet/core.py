@@ -45,7 +45,7 @@ class Profile:
 PROFILES = {
     'paper': Profile('paper', (448, 384, 60), (0.52, 0.52, 4.4), 4.0, 320, 10, dict(distal=14, medial=7, proximal=21), 100, (30, 80)),
     'cpu':   Profile('cpu', (448, 384, 20), (0.52, 0.52, 4.4), 4.0, 320, 8, dict(distal=4, medial=4, proximal=4), 10, (7, 9),
-                     patch=64, patches_per_epoch=384, nerve_share=0.5, valid_patches=16, nerve_prior=0.01, prior_correction=True, bf16=True),
+                     patch=64, patches_per_epoch=352, nerve_share=0.5, valid_patches=16, nerve_prior=0.01, prior_correction=True, bf16=True),
     'quick': Profile('quick', (112, 96, 16), (2.08, 2.08, 4.4), 4.0, 64, 8, dict(distal=2, medial=1, proximal=1), 14, (10, 13)),
     'tiny':  Profile('tiny',  (64, 56, 8), (3.12, 3.12, 4.4), 4.0, 48, 8, dict(distal=1, medial=1, proximal=2), 2, (1, 2)),
 }

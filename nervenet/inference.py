@@ -5,7 +5,7 @@
 # %% ../nbs/06_inference.ipynb #6708972b
 from __future__ import annotations
 import sys, time, warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -19,9 +19,9 @@ from .data import (as_image, preprocess, uncrop, voxel_spacing, reorientation, t
                            check_spacing, inplane_shape, resample_inplane, load_scan, dicom_files, _nifti_file)
 
 # %% auto #0
-__all__ = ['EXIT_EMPTY', 'inference_dtype', 'default_batch_size', 'predict_volume', 'warm_up', 'covering_crop', 'CompiledNet',
-           'MCPrediction', 'slice_uncertainty', 'predict_volume_mc', 'nerve_components', 'remove_false_positives',
-           'mask_image', 'nerve_mask', 'segment', 'nifti_inputs', 'output_names', 'segment_files']
+__all__ = ['inference_dtype', 'default_batch_size', 'predict_volume', 'warm_up', 'covering_crop', 'CompiledNet', 'MCPrediction',
+           'slice_uncertainty', 'predict_volume_mc', 'nerve_components', 'remove_false_positives', 'mask_image',
+           'nerve_mask', 'segment', 'nifti_inputs', 'output_names', 'Segmented', 'OutputConflict', 'segment_files']
 
 # %% ../nbs/06_inference.ipynb #d7b7f5a9
 def inference_dtype(device, # the device inference runs on
@@ -324,7 +324,7 @@ def output_names(files:list)->list:
         k, m = 2, n
         while m.casefold() in seen: m, k = f"{n}-{k}", k + 1
         res[i] = m; seen.add(m.casefold())
-    assert len({n.casefold() for n in res}) == len(res), f"output names not unique: {res}"
+    if len({n.casefold() for n in res}) != len(res): raise RuntimeError(f"output names not unique: {res}") # cannot happen: the loop above
     return res
 
 def _outputs(f:Path, name:str, outdir:Path, mc:bool)->dict:
@@ -341,10 +341,10 @@ def _check_outdir(outdir:Path, inputs):
             raise InvalidInputError(outdir, f'an output folder outside the input folder {i}', 'the input folder or a folder inside it')
 
 def _skip_notes(skipped:list)->list:
-    "One line per folder naming the files skipped as labels or outputs"
+    "(folder, one line naming the files skipped in it as labels or outputs) per folder"
     by = {}
     for f in skipped: by.setdefault(f.parent, []).append(f.name)
-    return [f"{d}: not segmented, as labels or nervenet outputs: {', '.join(n[:5])}{f' and {len(n) - 5} more' if len(n) > 5 else ''}"
+    return [(d, f"{d}: not segmented, as labels or nervenet outputs: {', '.join(n[:5])}{f' and {len(n) - 5} more' if len(n) > 5 else ''}")
             for d, n in by.items()]
 
 def _save(img, path, overwrite):
@@ -354,7 +354,21 @@ def _one_line(e:Exception)->str:
     msg = ' '.join(str(e).split())
     return msg if isinstance(e, (InvalidInputError, FileExistsError)) else f"{type(e).__name__}: {msg}"
 
-EXIT_EMPTY = 3 # `segment_files` / `nervenet segment`: every input segmented, but no nerve found in at least one
+@dataclass
+class Segmented:
+    "What `segment_files` did with one input"
+    input:str # the input as given: a NIfTI file or a DICOM series folder (a folder of skipped files for `skipped`)
+    status:str # 'segmented'; 'empty' (segmented, but no nerve found); 'failed'; 'skipped' (labels and outputs in a folder)
+    message:str # one line: what was written, why it failed, or what was skipped
+    outputs:dict = field(default_factory=dict) # kind ('nerve', 't2', 'prob', 'uncertainty') -> file written
+    voxels:int = 0 # nerve voxels in the mask
+    seconds:float = 0. # time to load, segment and write the input
+
+class OutputConflict(FileExistsError):
+    "Outputs that exist (and `overwrite` was not given) or that are inputs: nothing was segmented"
+    def __init__(self, conflicts:list):
+        self.conflicts = list(conflicts)
+        super().__init__(f"nothing segmented: {len(self.conflicts)} of the outputs exist or are inputs ({'; '.join(self.conflicts)})")
 
 def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding one DICOM series
                   outdir, # output folder (created if needed); not an input folder or inside one
@@ -368,37 +382,36 @@ def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding
                   precision:str='auto', # 'auto' (bf16 where the device has it, else fp32), 'fp32', 'bf16' or 'fp16'
                   compile:bool=False, # `torch.compile` the network once for all inputs (`CompiledNet`); not with `mc_samples`
                   progress:bool=True, # show a progress bar
-                 )->int:
-    "Segment every input into `outdir`; returns 0 when all succeeded, 1 when any failed, `EXIT_EMPTY` (3) when a mask is empty (the exit code of `nervenet segment`)"
+                  callback=None, # called with each `Segmented` as soon as it is known (the command prints a line per input)
+                 )->list:
+    "Segment every input into `outdir` and return a `Segmented` per input; raises before any work when the run cannot be done as asked"
     from nervenet.train import load_checkpoint
-    if mc_samples < 0 or mc_samples == 1:
-        print(f"error: mc_samples must be 0 (off) or at least 2, found {mc_samples}", file=sys.stderr); return 1
-    outdir = Path(outdir)
+    if mc_samples < 0 or mc_samples == 1: raise ValueError(f"mc_samples must be 0 (off) or at least 2, found {mc_samples}")
+    outdir, results = Path(outdir), []
+    def done(r:Segmented):
+        results.append(r)
+        if callback is not None: callback(r)
     files, errors, skipped = nifti_inputs(inputs)
-    for e in errors: print(f"error: {e}", file=sys.stderr)
-    for n in _skip_notes(skipped): print(n)
-    try: _check_outdir(outdir, inputs)
-    except InvalidInputError as e: print(f"error: {e}; nothing segmented", file=sys.stderr); return 1
+    _check_outdir(outdir, inputs)
     outs = [_outputs(f, n, outdir, mc_samples > 0) for f, n in zip(files, output_names(files))]
-    assert len({str(p).casefold() for o in outs for p in o.values()}) == sum(map(len, outs)), 'two inputs with one output file'
+    if len({str(p).casefold() for o in outs for p in o.values()}) != sum(map(len, outs)): # `output_names` makes names unique
+        raise RuntimeError(f'two inputs with one output file among {[str(p) for o in outs for p in o.values()]}')
     conflicts, read = [], [f for f in files if not f.is_dir()] + [Path(model_path)]
     for p in (p for o in outs for p in o.values()):
         try: check_overwrite(check_not_input(p, read), overwrite) # an input is never written over, with or without overwrite
         except (FileExistsError, InvalidInputError) as e: conflicts.append(str(e))
-    if conflicts: # before any work: a run writes its complete set of files or none
-        for c in conflicts: print(f"error: {c}", file=sys.stderr)
-        print(f"nothing segmented: {len(conflicts)} of the outputs exist", file=sys.stderr); return 1
+    if conflicts: raise OutputConflict(conflicts) # before any work: a run writes its complete set of files or none
+    dev = default_device(device)
     try:
-        dev = default_device(device)
         model, cfg = load_checkpoint(model_path, device=dev)
         if compile and not mc_samples: model = CompiledNet(model, dev)
-    except Exception as e:
-        print(f"error: {model_path}: cannot load the model: {_one_line(e)}", file=sys.stderr)
-        return 1
-    try: outdir.mkdir(parents=True, exist_ok=True)
-    except OSError as e: print(f"error: {outdir}: cannot create the output folder: {_one_line(e)}", file=sys.stderr); return 1
-    n_ok, empty = 0, []
-    for f, o in progress_bar(list(zip(files, outs)), leave=False, display=progress):
+    except InvalidInputError: raise
+    except Exception as e: raise InvalidInputError(model_path, 'a loadable nervenet model', _one_line(e)) from None
+    outdir.mkdir(parents=True, exist_ok=True)
+    for e in errors: done(Segmented(e.split(': ', 1)[0], 'failed', e))
+    for d, note in _skip_notes(skipped): done(Segmented(str(d), 'skipped', note))
+    todo = list(zip(files, outs))
+    for f, o in progress_bar(todo, leave=False) if progress else todo: # fastprogress writes a stray '█' even with display=False
         try:
             start = time.perf_counter()
             img = load_scan(f)
@@ -407,22 +420,19 @@ def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding
                 prob = mc.prob
             else: prob = predict_volume(model, img, cfg.crop, dev, batch_size, spacing=cfg.spacing, name=str(f), precision=precision)
             mask = nerve_mask(prob, img, threshold, postprocess)
-            if 't2' in o: _save(img, o['t2'], overwrite) # the converted series: the image the mask is aligned with
-            _save(mask_image(mask, img), o['nerve'], overwrite)
-            msg = f"{f} -> {o['nerve']} ({time.perf_counter() - start:.2f} s, {int(mask.sum())} nerve voxels)"
-            if not mask.any():
-                empty.append(f); print(f"warning: {f}: no nerve found, the mask {o['nerve']} is empty (exit code {EXIT_EMPTY})", file=sys.stderr)
-            if 't2' in o: msg += f"; DICOM series converted to {o['t2']}"
+            written = {}
+            if 't2' in o: _save(img, o['t2'], overwrite); written['t2'] = o['t2'] # the converted series: the image the mask is aligned with
+            _save(mask_image(mask, img), o['nerve'], overwrite); written['nerve'] = o['nerve']
             if mc_samples:
                 _save(mask_image(prob, img, np.float32), o['prob'], overwrite)
                 with atomic_write(o['uncertainty'], overwrite=overwrite) as tmp: mc.slices.to_csv(tmp, index=False)
-                msg += f"; slices to review: {', '.join(map(str, mc.slices.slice[mc.slices.review]))}"
-            print(msg)
-            n_ok += 1
+                written.update(prob=o['prob'], uncertainty=o['uncertainty'])
+            seconds = time.perf_counter() - start
+            msg = f"{f} -> {o['nerve']} ({seconds:.2f} s, {int(mask.sum())} nerve voxels)"
+            if 't2' in o: msg += f"; DICOM series converted to {o['t2']}"
+            if mc_samples: msg += f"; slices to review: {', '.join(map(str, mc.slices.slice[mc.slices.review]))}"
+            done(Segmented(str(f), 'segmented' if mask.any() else 'empty', msg, written, int(mask.sum()), seconds))
         except Exception as e:
             msg = _one_line(e)
-            print(f"error: {msg if msg.startswith(str(f)) or any(msg.startswith(str(p)) for p in o.values()) else f'{f}: {msg}'}", file=sys.stderr)
-    n_bad = len(files) - n_ok + len(errors)
-    if n_bad: print(f"{n_ok} segmented, {n_bad} failed", file=sys.stderr)
-    elif empty: print(f"{n_ok} segmented; {len(empty)} of them with no nerve found (empty masks): {', '.join(map(str, empty))}", file=sys.stderr)
-    return 1 if n_bad else EXIT_EMPTY if empty else 0
+            done(Segmented(str(f), 'failed', msg if msg.startswith(str(f)) or any(msg.startswith(str(p)) for p in o.values()) else f'{f}: {msg}'))
+    return results

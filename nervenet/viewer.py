@@ -4,6 +4,7 @@
 
 # %% ../nbs/09_viewer.ipynb #ec1a7332
 from __future__ import annotations
+import base64, io
 from pathlib import Path
 import numpy as np
 import nibabel as nib
@@ -118,6 +119,11 @@ class SliceViewer:
         with self.out:
             fig = self.figure(); display(fig); plt.close(fig)
 
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        "The live widget in Jupyter; where no widget can run (tests, the rendered docs) the current slice as a picture"
+        data = dict(self.widget._repr_mimebundle_() or {})
+        fig, buf = self.figure(), io.BytesIO()
+        fig.savefig(buf, format='png', bbox_inches='tight'); plt.close(fig)
+        data['image/png'] = base64.b64encode(buf.getvalue()).decode()
+        data['text/plain'] = f"SliceViewer of {', '.join(self.layers)}: slice {self.slider.value} of 0-{self.slider.max}"
+        return data
