@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #0cf200e1
 from __future__ import annotations
-import argparse, shlex, sys
+import argparse, contextlib, logging, shlex, sys
 from pathlib import Path
 
 # %% auto #0
@@ -92,7 +92,8 @@ def _run(a):
     _wrote(crossval(data, Path(a.out)/'crossval', seed=a.seed, device=a.device, cfg=_cfg(a)), Path(a.out)/'crossval')
 
 def _wrote(rep:Path, out:Path):
-    "The last lines of crossval and run: where the report and the models are"
+    "The last lines of crossval and run: Table 1, then where the report and the models are"
+    print('\n' + (rep/'table1.md').read_text())
     print(f"\nreport: {rep}/ (table1.md, figure2.png, figure3.png, stats.csv, results.csv)")
     print(f"models: {out}/fold-*/model/checkpoints/last.pt; predictions: {out}/fold-*/pred/")
 
@@ -148,6 +149,19 @@ def _os_error(e:OSError)->str:
     what = e.strerror or ' '.join(str(e).split())
     return f"{where}: {what}" if where and where not in what else what
 
+class _Console(logging.Handler):
+    "The `nervenet` loggers' records as plain lines on the current stdout: the progress of long commands"
+    def emit(self, record): print(self.format(record), flush=True)
+
+@contextlib.contextmanager
+def _progress_lines():
+    "Show the library's progress lines (INFO and above of the `nervenet` loggers) while a command runs"
+    lg, h = logging.getLogger('nervenet'), _Console()
+    level = lg.level
+    lg.setLevel(logging.INFO); lg.addHandler(h)
+    try: yield
+    finally: lg.removeHandler(h); lg.setLevel(level)
+
 def main(argv:list|None=None)->int:
     "Entry point of the `nervenet` command"
     a = make_parser().parse_args(argv)
@@ -155,7 +169,8 @@ def main(argv:list|None=None)->int:
         from nervenet.core import default_device
         try: default_device(a.device)
         except RuntimeError as e: print(f"nervenet {a.command}: error: {e}", file=sys.stderr); return 1
-    try: res = a.func(a)
+    try:
+        with _progress_lines(): res = a.func(a)
     except KeyboardInterrupt:
         print(f"nervenet {a.command}: interrupted{_continue_hint(a)}", file=sys.stderr); return 130
     except (FileExistsError, FileNotFoundError, ValueError) as e:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_crossval.ipynb #4e09213f
 from __future__ import annotations
-import platform, shutil, time
+import logging, platform, shutil, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -18,6 +18,8 @@ from .data import read_cohort, save_nifti, voxel_spacing, overlay_contours, reor
 from .train import train, load_checkpoint, data_fingerprint, fingerprint_diff, training_precision
 from .inference import predict_volume, nerve_mask, inference_dtype, warm_up
 from .biomarkers import coverage
+
+_log = logging.getLogger('nervenet.crossval') # progress lines; the `nervenet` command shows them, `logging.basicConfig(level=logging.INFO)` does in Python
 
 # %% auto #0
 __all__ = ['METRICS', 'METRIC_NAMES', 'LOWER_IS_BETTER', 'COHORT_ORDER', 'COVERAGE_COLUMNS', 'PAPER_TABLE1', 'make_split',
@@ -233,9 +235,9 @@ def run_fold(data, # cohort folder
     fd = out/f'fold-{k}'
     subjects = {s.id: s for s in read_cohort(data)}
     if (fd/'trained.json').exists():
-        if verbose: print(f"fold {k}: reusing the model trained earlier ({fd/'model'/'checkpoints'/'last.pt'})")
+        _log.info(f"fold {k}: reusing the model trained earlier ({fd/'model'/'checkpoints'/'last.pt'})")
     else:
-        if verbose: print(f"fold {k}: training on {len(split['train'])} subjects for {cfg.epochs} epochs (monitoring {len(split['test'])} test subjects)")
+        _log.info(f"fold {k}: training on {len(split['train'])} subjects for {cfg.epochs} epochs (monitoring {len(split['test'])} test subjects)")
         t0 = time.perf_counter()
         resume = _checkpoint(fd).exists() # else anything in fold-K/model is an interrupted start of this same fold: replaced
         learn = train(data, fd/'model', profile=cfg.profile, resume=resume, overwrite=not resume, seed=cfg.seed, device=device,
@@ -248,16 +250,15 @@ def run_fold(data, # cohort folder
         dt = inference_dtype(default_device(device), precision)
         save_json(dict(precision={torch.bfloat16: 'bf16', torch.float16: 'fp16', None: 'fp32'}[dt]), fd/'inference.json')
     todo = [i for i in split['test'] if not (fd/'metrics'/f'{i}.json').exists()]
-    if verbose and len(todo) < len(split['test']):
-        print(f"fold {k}: reusing the results of {len(split['test']) - len(todo)} test subject(s) evaluated earlier ({fd/'metrics'})")
+    if len(todo) < len(split['test']):
+        _log.info(f"fold {k}: reusing the results of {len(split['test']) - len(todo)} test subject(s) evaluated earlier ({fd/'metrics'})")
     if not todo: return
     model, mcfg = load_checkpoint(_checkpoint(fd), device=default_device(device))
     warm_up(model, mcfg.crop, default_device(device), precision) # the first subject's time without one-time set-up costs
     for i in todo:
         rec = evaluate_subject(subjects[i], model, mcfg.crop, fd, k, device, mcfg.spacing, precision)
-        if verbose:
-            ag = {r['postprocessed']: r for r in rec['rows'] if r['comparison'] == 'Auto-GT'}
-            print(f"fold {k}: {i:8s} Dice {ag[False]['dice']:.3f}  HD95 {ag[False]['hd95']:6.2f} mm  VS {ag[False]['vs']:.3f}"
+        ag = {r['postprocessed']: r for r in rec['rows'] if r['comparison'] == 'Auto-GT'}
+        _log.info(f"fold {k}: {i:8s} Dice {ag[False]['dice']:.3f}  HD95 {ag[False]['hd95']:6.2f} mm  VS {ag[False]['vs']:.3f}"
                   f"  (post-processed: {ag[True]['dice']:.3f}, {ag[True]['hd95']:.2f} mm)  {rec['seconds']:.2f} s")
 
 # %% ../nbs/07_crossval.ipynb #6968acb8
@@ -300,7 +301,7 @@ def stale_results(old:dict, # the `data_fingerprint` stored with the results
     return dict(retrain=retrain, reevaluate={f['fold']: [i for i in f['test'] if io[i][1] & changed] for f in split if f['fold'] not in retrain},
                 changed=sorted(changed))
 
-def _drop_stale(out:Path, stale:dict, split:list, verbose:bool):
+def _drop_stale(out:Path, stale:dict, split:list):
     "Remove the results `stale_results` names (and every fold still training), so that the run redoes them"
     for f in split:
         k, fd = f['fold'], out/f"fold-{f['fold']}"
@@ -308,9 +309,8 @@ def _drop_stale(out:Path, stale:dict, split:list, verbose:bool):
         else:
             for i in stale['reevaluate'].get(k, []):
                 for p in (fd/'metrics'/f'{i}.json', fd/'pred'/f'{i}.nii.gz', fd/'pred-raw'/f'{i}.nii.gz'): p.unlink(missing_ok=True)
-    if verbose:
-        again = sorted(i for ids in stale['reevaluate'].values() for i in ids)
-        print(f"changed since the last run: {', '.join(stale['changed'])}; folds trained again: {stale['retrain'] or 'none'}; "
+    again = sorted(i for ids in stale['reevaluate'].values() for i in ids)
+    _log.info(f"changed since the last run: {', '.join(stale['changed'])}; folds trained again: {stale['retrain'] or 'none'}; "
               f"subjects evaluated again: {', '.join(again) or 'none'}")
 
 # %% ../nbs/07_crossval.ipynb #fd2cf6f0
@@ -323,7 +323,7 @@ def crossval(data, # cohort folder (nervenet layout, e.g. from `nervenet.phantom
              device=None, # cuda, mps or cpu; None: the best available
              epochs:int|None=None, # training epochs (default: the profile's)
              cfg:RunConfig|None=None, # full training configuration instead of `profile`, `epochs` and `seed` (e.g. a smaller network)
-             verbose:bool=True, # progress lines and Table 1 on the console
+             verbose:bool=True, # fastai's progress bars while training (progress lines go to the `nervenet.crossval` logger)
             )->Path:
     "Cross-validate on `data` into `out`; returns the report folder"
     data, out = Path(data), Path(out)
@@ -343,13 +343,12 @@ def crossval(data, # cohort folder (nervenet layout, e.g. from `nervenet.phantom
         if diff := fingerprint_diff(old['fingerprint'], fp):
             stale = stale_results(old['fingerprint'], fp, subjects, split) if old['fingerprint']['path'] == fp['path'] else None
             if stale is None: raise ValueError(f"{out}: this folder holds an experiment on other data than {data} ({'; '.join(diff)}); use a new output folder")
-            _drop_stale(out, stale, split, verbose) # a fixed input: only the results it touched are redone
+            _drop_stale(out, stale, split) # a fixed input: only the results it touched are redone
     _check_or_write(out/'split.json', split, 'splits')
     cfg.save(out/'config.json')
     save_json(dict(data=str(data.resolve()), fingerprint=fp), out/'data.json')
     for k in ([fold] if fold is not None else range(folds)): run_fold(data, out, split[k], cfg, device, verbose)
     rep = make_report(out)
-    if verbose: print('\n' + (rep/'table1.md').read_text())
     return rep
 
 # %% ../nbs/07_crossval.ipynb #c9758fc1
