@@ -60,15 +60,13 @@ def _print_segmented(r):
     if r.status == 'empty': print(f"warning: {r.input}: no nerve found, the mask {r.outputs['nerve']} is empty (exit code {EXIT_EMPTY})", file=sys.stderr)
 
 def _segment(a):
-    from nervenet.core import InvalidInputError
     from nervenet.inference import segment_files, OutputConflict
-    if a.mc < 0 or a.mc == 1: print(f"error: --mc must be 0 (off) or at least 2, found {a.mc}", file=sys.stderr); return 1
     try: res = segment_files(a.inputs, a.output, a.model, overwrite=a.overwrite, device=a.device, progress=False, # a line per scan is the progress
                              postprocess=not a.no_postprocess, mc_samples=a.mc, precision=a.precision, compile=a.compile, callback=_print_segmented)
     except OutputConflict as e:
         for c in e.conflicts: print(f"error: {c}", file=sys.stderr)
         print(f"nothing segmented: {len(e.conflicts)} of the outputs exist", file=sys.stderr); return 1
-    except InvalidInputError as e: print(f"error: {e}; nothing segmented", file=sys.stderr); return 1
+    except ValueError as e: print(f"error: {e}; nothing segmented", file=sys.stderr); return 1 # an InvalidInputError too: a bad model or output folder, --mc 1
     failed, empty = [r for r in res if r.status == 'failed'], [r.input for r in res if r.status == 'empty']
     n_ok = sum(r.status in ('segmented', 'empty') for r in res)
     if failed: print(f"{n_ok} segmented, {len(failed)} failed", file=sys.stderr); return 1

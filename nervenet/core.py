@@ -10,6 +10,8 @@ from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 import numpy as np
 import torch
+# fastai 2.8 decorates a few activations with torch.jit.script, which torch deprecates: that one upstream warning is not ours to show
+warnings.filterwarnings('ignore', message=r'`?torch\.jit\.script`? is deprecated', module=r'torch\.jit') # every module that imports fastai imports this one first
 
 # %% auto #0
 __all__ = ['PROFILES', 'Profile', 'get_profile', 'default_device', 'cpu_bf16', 'tune_malloc', 'scale_milestones', 'RunConfig',

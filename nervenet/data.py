@@ -11,11 +11,9 @@ import numpy as np
 import nibabel as nib
 import torch
 import matplotlib.pyplot as plt
-# fastai 2.8 decorates a few activations with torch.jit.script, which torch deprecates: that one upstream warning is not ours to show
-warnings.filterwarnings('ignore', message=r'`?torch\.jit\.script`? is deprecated', module=r'torch\.jit')
+from .core import InvalidInputError, atomic_write, check_overwrite, default_device, safe_workers # first: its warning filter covers fastai's imports
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
-from .core import InvalidInputError, atomic_write, check_overwrite, default_device, safe_workers
 
 # %% auto #0
 __all__ = ['AFFINE_TOL', 'MAX_SCAN_BYTES', 'EXTREME_SPAN', 'COHORTS', 'LOCATIONS', 'CANONICAL_AXES', 'SPACING_TOL',

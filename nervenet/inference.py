@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_inference.ipynb #6708972b
 from __future__ import annotations
-import sys, time, warnings
+import time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -427,11 +427,11 @@ def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding
                 _save(mask_image(prob, img, np.float32), o['prob'], overwrite)
                 with atomic_write(o['uncertainty'], overwrite=overwrite) as tmp: mc.slices.to_csv(tmp, index=False)
                 written.update(prob=o['prob'], uncertainty=o['uncertainty'])
-            seconds = time.perf_counter() - start
-            msg = f"{f} -> {o['nerve']} ({seconds:.2f} s, {int(mask.sum())} nerve voxels)"
+            seconds, voxels = time.perf_counter() - start, int(mask.sum())
+            msg = f"{f} -> {o['nerve']} ({seconds:.2f} s, {voxels} nerve voxels)"
             if 't2' in o: msg += f"; DICOM series converted to {o['t2']}"
             if mc_samples: msg += f"; slices to review: {', '.join(map(str, mc.slices.slice[mc.slices.review]))}"
-            done(Segmented(str(f), 'segmented' if mask.any() else 'empty', msg, written, int(mask.sum()), seconds))
+            done(Segmented(str(f), 'segmented' if voxels else 'empty', msg, written, voxels, seconds))
         except Exception as e:
             msg = _one_line(e)
             done(Segmented(str(f), 'failed', msg if msg.startswith(str(f)) or any(msg.startswith(str(p)) for p in o.values()) else f'{f}: {msg}'))

@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-# fastai 2.8 decorates a few activations with torch.jit.script, which torch deprecates: that one upstream warning is not ours to show
-warnings.filterwarnings('ignore', message=r'`?torch\.jit\.script`? is deprecated', module=r'torch\.jit')
+from .core import (RunConfig, InvalidInputError, atomic_write, save_json, load_json, seed_everything, default_device, cpu_bf16, tune_malloc,
+                           remove_stale_temporaries,
+                           get_profile, scale_milestones) # first: its warning filter covers fastai's imports
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.learner import Learner, Metric, Recorder
@@ -23,9 +24,6 @@ from fastai.callback.fp16 import MixedPrecision
 from fastai.losses import CrossEntropyLossFlat
 from fastai.optimizer import Adam
 from fastcore.foundation import L
-from .core import (RunConfig, InvalidInputError, atomic_write, save_json, load_json, seed_everything, default_device, cpu_bf16, tune_malloc,
-                           remove_stale_temporaries,
-                           get_profile, scale_milestones)
 from .model import FCDenseNet
 from .data import PatchDL, read_cohort, slice_dls, training_spacing
 
