@@ -1,8 +1,9 @@
 """Inference speed: a 60 x 320 x 320 volume through the paper's FC-DenseNet, naive baseline against the optimised path.
 
-Baseline: eager fp32, one slice at a time, `torch.no_grad` (what a first implementation does).
-Optimised: slices in batches, `torch.inference_mode`, channels_last, bf16 autocast where the device has bf16 arithmetic,
-`torch.compile` (with weight freezing on a CPU) and, on a GPU, CUDA graphs (`mode='reduce-overhead'`).
+Baseline: eager fp32, one slice at a time, `torch.no_grad` (what a first implementation does), on the z-scored slices.
+Optimised: the package's own `nervenet.inference.predict_volume` (slices in batches, `torch.inference_mode`, channels_last,
+bf16 autocast where the device has bf16 arithmetic) at a few batch sizes and precisions, and through `CompiledNet`
+(`torch.compile` with weight freezing on a CPU, CUDA graphs on a GPU): every variant is the code `nervenet segment` runs.
 The device limit is a large matrix multiply timed in the same run: model FLOPs per volume / time over matmul FLOP/s.
 The memory side is a large copy timed in the same run: with a model of the activation bytes each layer moves, the roofline
 time (the larger of FLOPs / matmul FLOP/s and bytes / copy bandwidth) says how close the path is to what the network's
@@ -19,6 +20,7 @@ import benchlib as bl
 import numpy as np, nibabel as nib
 from nervenet.model import fcdensenet_paper, n_params, conv_shapes
 from nervenet.inference import predict_volume, inference_dtype, default_batch_size, CompiledNet
+from nervenet.data import zscore
 
 def add_args(p):
     p.add_argument('--slices', type=int, default=60, help='slices in the volume')
@@ -37,27 +39,19 @@ def naive_predict(model, vol):
         for k in range(vol.shape[0]): out[k] = model(vol[k:k+1]).softmax(1)[0, 1]
     return out
 
-def make_predictor(model, device, batch:int, bf16:bool, channels_last:bool, compile:bool):
-    "A function volume (S,1,H,W) -> nerve probability (S,H,W): batched, inference mode, optional bf16/channels_last/compile"
-    m = copy.deepcopy(model)
-    if channels_last: m = m.to(memory_format=torch.channels_last)
-    def probs(x):
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16): logits = m(x)
-        return logits.float().softmax(1)[:, 1]
-    if compile:
-        if device.type == 'cpu': torch._inductor.config.freezing = True  # constant-fold BN and prepack the weights for oneDNN
-        probs = torch.compile(probs, mode='reduce-overhead' if device.type == 'cuda' else None, dynamic=False)  # CUDA graphs
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
+def library_predictor(model, device, batch:int, precision:str, compile:bool):
+    """The package's own inference path on a volume (S,1,H,W): `nervenet.inference.predict_volume` on the same slices as a
+    NIfTI stack (z-score, crop, batches, channels-last, precision), optionally through `CompiledNet` (`segment --compile`)"""
+    net = CompiledNet(copy.deepcopy(model), device) if compile else model
     def predict(vol):
-        out = vol.new_empty(vol.shape[0], *vol.shape[2:])
-        with torch.inference_mode():
-            for s in range(0, vol.shape[0], batch):
-                x = vol[s:s+batch]
-                n = x.shape[0]
-                if n < batch: x = torch.cat([x, x.new_zeros(batch - n, *x.shape[1:])])  # one static shape: no recompiles
-                out[s:s+n] = probs(x.contiguous(memory_format=fmt))[:n]
-        return out
+        img = as_stack(vol)
+        return torch.from_numpy(predict_volume(net, img, vol.shape[-1], device, batch_size=batch, precision=precision)).permute(2, 0, 1)
+    predict.net = net
     return predict
+
+def as_stack(vol)->nib.Nifti1Image:
+    "Slices (S,1,H,W) as a NIfTI stack at the paper's voxel size (slices along the last axis)"
+    return nib.Nifti1Image(vol[:, 0].permute(1, 2, 0).cpu().numpy(), np.diag([-0.52, -0.52, 4.4, 1.]))
 
 def activation_bytes(model, size:int, itemsize:int)->float:
     """Bytes of feature maps moved per slice by an implementation that fuses concatenation, batch norm and ReLU into one
@@ -111,18 +105,18 @@ def main():
 
     # baseline: eager fp32, one slice at a time (warm-up now; timed later, interleaved with the optimised path)
     ref = {}
-    def run_naive(): ref['p'] = naive_predict(model, vol[:n_naive])
+    zvol = torch.from_numpy(zscore(vol[:, 0].cpu().numpy()))[:, None].to(dev) # what predict_volume feeds the network
+    def run_naive(): ref['p'] = naive_predict(model, zvol[:n_naive]).cpu()
     run_naive()
 
     # optimised variants, compared on the probe slices; torch.compile is tried on the fastest eager one
     batches = [batch] if cuda or a.batch else [1, 2]
-    variants = [dict(name=f'fp32, batch {batch}', batch=batch, bf16=False, channels_last=False, compile=False),
-                dict(name=f'fp32, batch {batch}, channels_last', batch=batch, bf16=False, channels_last=True, compile=False)]
-    if bf16: variants += [dict(name=f'bf16 autocast, batch {b}, channels_last', batch=b, bf16=True, channels_last=True,
+    variants = [dict(name=f'predict_volume fp32, batch {b}', batch=b, bf16=False, channels_last=True, compile=False) for b in batches]
+    if bf16: variants += [dict(name=f'predict_volume bf16 autocast, batch {b}', batch=b, bf16=True, channels_last=True,
                                compile=False) for b in batches]
     probe = vol[:n_probe]
     def run_variant(v):
-        f = make_predictor(model, dev, v['batch'], v['bf16'], v['channels_last'], v['compile'])
+        f = library_predictor(model, dev, v['batch'], 'bf16' if v['bf16'] else 'fp32', v['compile'])
         t0 = time.perf_counter(); f(probe[:v['batch']]); bl.sync(dev); v['first_call_s'] = time.perf_counter() - t0
         v['time'] = bl.summary(bl.timeit(lambda: f(probe), dev, a.repeats, warmup=2 if cuda else 0), S/n_probe)  # CUDA graphs record on the first calls
         v['fn'] = f
@@ -130,7 +124,7 @@ def main():
     for v in variants: run_variant(v)
     if a.compile in ('on', 'auto'):
         best = min(variants, key=lambda v: v['time']['best'])
-        variants.append(dict(best, name=best['name'] + ', torch.compile' + (' + CUDA graphs' if cuda else ' (freezing)'), compile=True))
+        variants.append(dict(best, name=best['name'] + ', CompiledNet' + (' (CUDA graphs)' if cuda else ' (freezing)'), compile=True))
         run_variant(variants[-1])
     chosen = variants[-1] if a.compile == 'on' else min(variants, key=lambda v: v['time']['best'])
     batch = chosen['batch']
@@ -198,13 +192,13 @@ def main():
     if why: print('why:', why)
 
     # what a user gets: the library's predict_volume on a NIfTI stack (z-score, crop, batches, defaults), same model and device
-    img = nib.Nifti1Image(vol[:, 0].permute(1, 2, 0).cpu().numpy(), np.diag([-0.52, -0.52, 4.4, 1.]))
+    img = as_stack(vol)
     def run_lib(): predict_volume(model, img, H, dev)
     run_lib()
     t_lib = bl.summary(bl.timeit(run_lib, dev, a.repeats, warmup=0))
     lib_dtype = inference_dtype(dev)
     library = dict(name=f"nervenet.inference.predict_volume (precision 'auto' = {'bf16' if lib_dtype is not None else 'fp32'}, "
-                        f"batch {default_batch_size(dev)}{', channels_last' if lib_dtype is not None or cuda else ''}, eager)",
+                        f"batch {default_batch_size(dev)}, channels_last, eager)",
                    ms_per_volume=t_lib['best']*1e3, ms_median=t_lib['median']*1e3, speedup_vs_baseline=t_naive['best']/t_lib['best'],
                    fraction_of_limit=flops_vol/t_lib['best']/mm['bf16' if lib_dtype is not None and 'bf16' in mm else 'fp32'])
     print(f"library ({library['name']}): {t_lib['best']*1e3:,.0f} ms per volume, {library['speedup_vs_baseline']:.1f}x the baseline, "

@@ -62,7 +62,7 @@ def _print_segmented(r):
 def _segment(a):
     from nervenet.inference import segment_files, OutputConflict
     try: res = segment_files(a.inputs, a.output, a.model, overwrite=a.overwrite, device=a.device, progress=False, # a line per scan is the progress
-                             postprocess=not a.no_postprocess, mc_samples=a.mc, precision=a.precision, compile=a.compile, callback=_print_segmented)
+                             postprocess=not a.no_postprocess, mc_samples=a.mc, save_probabilities=a.save_probabilities, precision=a.precision, compile=a.compile, callback=_print_segmented)
     except OutputConflict as e:
         for c in e.conflicts: print(f"error: {c}", file=sys.stderr)
         print(f"nothing segmented: {len(e.conflicts)} of the outputs exist", file=sys.stderr); return 1
@@ -121,6 +121,7 @@ def make_parser()->argparse.ArgumentParser:
     s.add_argument('--model', required=True, help='checkpoint file (.pt) written by nervenet train or crossval')
     s.add_argument('--no-postprocess', action='store_true', help='keep every segmented component')
     s.add_argument('--mc', type=int, default=0, help='Monte-Carlo dropout samples for uncertainty (default: 0 = off)')
+    s.add_argument('--save-probabilities', action='store_true', help='also write <name>_prob.nii.gz: the nerve probability, float32 0-1 on the input grid (with --mc also <name>_prob_std.nii.gz)')
     s.add_argument('--precision', default='auto', choices=['auto', 'fp32', 'bf16', 'fp16'], help='arithmetic (default: auto = bf16 where the device has it)')
     s.add_argument('--compile', action='store_true', help='torch.compile the network once for all inputs (faster from the second scan on)')
     _overwrite(s); _device(s); s.set_defaults(func=_segment)

@@ -96,18 +96,22 @@ def _predict(model, img, crop, device, batch_size, mc_samples, spacing=None, nam
         crop, spacing = crop or cfg.crop, spacing if spacing is not None else cfg.spacing
     img = as_image(img)
     device = default_device(device)
+    home = next((p.device for p in model.parameters()), None) # the caller's device: the model goes back there afterwards
     model.to(device)
-    can, ro = to_canonical(img)
-    arr, size, sp = np.asanyarray(can.dataobj), can.shape[:2], voxel_spacing(can)
-    if spacing is not None and check_spacing(sp, spacing, name or img.get_filename() or 'image'):
-        size = inplane_shape(can.shape, sp, spacing)
-        arr = resample_inplane(arr, size)
-    x, box = preprocess(arr, crop or covering_crop(arr.shape, 2**getattr(model, 'depth', 4)))
-    mean, std = _slice_probs(model, x, device, batch_size, mc_samples, precision)
-    mean, std = uncrop(mean, box), uncrop(std, box)
-    if tuple(size) != tuple(can.shape[:2]): # back onto the scan's own in-plane grid
-        mean, std = resample_inplane(mean, can.shape[:2]).clip(0, 1), resample_inplane(std, can.shape[:2]).clip(0, None)
-    return ro.from_canonical(mean).astype(np.float32), ro.from_canonical(std).astype(np.float32)
+    try:
+        can, ro = to_canonical(img)
+        arr, size, sp = np.asanyarray(can.dataobj), can.shape[:2], voxel_spacing(can)
+        if spacing is not None and check_spacing(sp, spacing, name or img.get_filename() or 'image'):
+            size = inplane_shape(can.shape, sp, spacing)
+            arr = resample_inplane(arr, size)
+        x, box = preprocess(arr, crop or covering_crop(arr.shape, 2**getattr(model, 'depth', 4)))
+        mean, std = _slice_probs(model, x, device, batch_size, mc_samples, precision)
+        mean, std = uncrop(mean, box), uncrop(std, box)
+        if tuple(size) != tuple(can.shape[:2]): # back onto the scan's own in-plane grid
+            mean, std = resample_inplane(mean, can.shape[:2]).clip(0, 1), resample_inplane(std, can.shape[:2]).clip(0, None)
+        return ro.from_canonical(mean).astype(np.float32), ro.from_canonical(std).astype(np.float32)
+    finally:
+        if home is not None and home != torch.device(device): model.to(home)
 
 def warm_up(model:nn.Module, crop:int, device=None, precision:str='auto'):
     "One untimed pass of a blank `crop` x `crop` slice through the inference path (layout, arithmetic, one-time set-up), so the next scan is timed alone"
@@ -327,10 +331,12 @@ def output_names(files:list)->list:
     if len({n.casefold() for n in res}) != len(res): raise RuntimeError(f"output names not unique: {res}") # cannot happen: the loop above
     return res
 
-def _outputs(f:Path, name:str, outdir:Path, mc:bool)->dict:
-    "Every file `segment_files` writes for the input `f`"
+def _outputs(f:Path, name:str, outdir:Path, mc:bool, probs:bool=False)->dict:
+    "Every file `segment_files` writes for the input `f` (`mc`: Monte-Carlo dropout on; `probs`: probability maps asked for)"
     return {'nerve': outdir/f"{name}_nerve.nii.gz", **({'t2': outdir/f"{name}_t2.nii.gz"} if f.is_dir() else {}),
-            **({'prob': outdir/f"{name}_prob.nii.gz", 'uncertainty': outdir/f"{name}_uncertainty.csv"} if mc else {})}
+            **({'prob': outdir/f"{name}_prob.nii.gz"} if mc or probs else {}),
+            **({'prob_std': outdir/f"{name}_prob_std.nii.gz"} if mc and probs else {}),
+            **({'uncertainty': outdir/f"{name}_uncertainty.csv"} if mc else {})}
 
 def _check_outdir(outdir:Path, inputs):
     "An `InvalidInputError` when `outdir` is a file, or an input folder or inside one"
@@ -377,6 +383,7 @@ def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding
                   device=None, # cuda, mps or cpu; None: the best available
                   postprocess:bool=True, # remove components that are not part of the nerve tree
                   mc_samples:int=0, # Monte-Carlo dropout samples; > 1 also writes probability and uncertainty
+                  save_probabilities:bool=False, # also write the nerve probability (float32 NIfTI, 0-1, before thresholding); with `mc_samples` also its std
                   threshold:float=0.5, # probability above which a voxel is nerve
                   batch_size:int|None=None, # slices per forward pass; None: 1 on a CPU, 64 on a GPU
                   precision:str='auto', # 'auto' (bf16 where the device has it, else fp32), 'fp32', 'bf16' or 'fp16'
@@ -393,7 +400,7 @@ def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding
         if callback is not None: callback(r)
     files, errors, skipped = nifti_inputs(inputs)
     _check_outdir(outdir, inputs)
-    outs = [_outputs(f, n, outdir, mc_samples > 0) for f, n in zip(files, output_names(files))]
+    outs = [_outputs(f, n, outdir, mc_samples > 0, save_probabilities) for f, n in zip(files, output_names(files))]
     if len({str(p).casefold() for o in outs for p in o.values()}) != sum(map(len, outs)): # `output_names` makes names unique
         raise RuntimeError(f'two inputs with one output file among {[str(p) for o in outs for p in o.values()]}')
     conflicts, read = [], [f for f in files if not f.is_dir()] + [Path(model_path)]
@@ -423,10 +430,11 @@ def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding
             written = {}
             if 't2' in o: _save(img, o['t2'], overwrite); written['t2'] = o['t2'] # the converted series: the image the mask is aligned with
             _save(mask_image(mask, img), o['nerve'], overwrite); written['nerve'] = o['nerve']
+            if 'prob' in o: _save(mask_image(prob, img, np.float32), o['prob'], overwrite); written['prob'] = o['prob']
+            if 'prob_std' in o: _save(mask_image(mc.std, img, np.float32), o['prob_std'], overwrite); written['prob_std'] = o['prob_std']
             if mc_samples:
-                _save(mask_image(prob, img, np.float32), o['prob'], overwrite)
                 with atomic_write(o['uncertainty'], overwrite=overwrite) as tmp: mc.slices.to_csv(tmp, index=False)
-                written.update(prob=o['prob'], uncertainty=o['uncertainty'])
+                written['uncertainty'] = o['uncertainty']
             seconds, voxels = time.perf_counter() - start, int(mask.sum())
             msg = f"{f} -> {o['nerve']} ({seconds:.2f} s, {voxels} nerve voxels)"
             if 't2' in o: msg += f"; DICOM series converted to {o['t2']}"
