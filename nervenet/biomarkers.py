@@ -14,8 +14,9 @@ from .core import InvalidInputError, atomic_write, check_overwrite, check_not_in
 from .data import load_nifti, as_image, voxel_spacing, as_label, reorientation, canonical_spacing, load_scan
 
 # %% auto #0
-__all__ = ['LESION_RATIO', 'MEASURE_FILES', 'otsu_threshold', 'reference_signal', 'coverage', 'measure', 'plot_profiles',
-           'render_nerve', 'measure_files', 'summary_lines', 'lesion_ratio_from_controls']
+__all__ = ['LESION_CONTRAST', 'MIN_LESION_FRACTION', 'MAX_LESION_VOXEL_MM', 'MEASURE_FILES', 'otsu_threshold', 'reference_signal',
+           'coverage', 'fascicle_contrast', 'lesion_mask', 'measure', 'plot_profiles', 'render_nerve', 'measure_files',
+           'summary_lines', 'lesion_threshold_from_controls']
 
 # %% ../nbs/08_biomarkers.ipynb #0e8ad3d6
 def otsu_threshold(values, bins:int=128)->float:
@@ -72,17 +73,68 @@ def coverage(mask:np.ndarray, # nerve mask (x, y, z), z the slice axis
                 touches_border=side, z_first=z0, z_last=z1, length_mm=length, volume_mm3=volume,
                 volume_per_cm_mm3=volume / (length / 10))
 
-# %% ../nbs/08_biomarkers.ipynb #44711ab6
-LESION_RATIO = 2.6 # nerve / muscle T2 ratio above which a nerve voxel is hyperintense (95th percentile of healthy synthetic nerve)
+# %% ../nbs/08_biomarkers.ipynb #f52e47ce
+LESION_CONTRAST = 0.87 # fascicle contrast above which nerve is lesioned: 95th percentile of healthy nerve (8 synthetic volunteers, cpu profile, seed 0)
+MIN_LESION_FRACTION = 0.25 # smallest lesion, as a fraction of its slice's nerve cross-section
+MAX_LESION_VOXEL_MM = 1.0 # coarsest in-plane voxel at which fascicles are resolved enough to read lesions from T2
 
+def fascicle_contrast(t2:np.ndarray, # T2 volume (x, y, z), z the slice axis
+                      mask:np.ndarray, # nerve mask on the same grid
+                      spacing, # voxel size in mm
+                      radius_mm:float=2.5, # in-plane neighbourhood of a voxel, mm
+                      rim_mm:float=1.0, # voxels this close to the mask's border are partial volume and get no value
+                      q=(0.15, 0.9), # quantiles of the neighbourhood's nerve signal: fascicles, epineurium
+                      min_voxels:int=5, # fewest interior nerve voxels a neighbourhood needs
+                     )->np.ndarray:
+    "Per interior nerve voxel: low / high quantile of the interior nerve signal within `radius_mm` in plane (NaN elsewhere)"
+    m = np.asarray(mask) > 0
+    out = np.full(m.shape, np.nan, np.float32)
+    depth = np.stack([ndimage.distance_transform_edt(m[..., k], sampling=spacing[:2]) for k in range(m.shape[2])], -1)
+    inner = m & (depth > rim_mm)
+    if not inner.any(): return out
+    rx, ry = int(radius_mm // spacing[0]), int(radius_mm // spacing[1])
+    dx, dy = np.mgrid[-rx:rx + 1, -ry:ry + 1]
+    disc = (dx*spacing[0])**2 + (dy*spacing[1])**2 <= radius_mm**2
+    dx, dy = dx[disc], dy[disc]
+    a = np.pad(np.where(inner, np.asarray(t2, np.float32), np.nan), ((rx, rx), (ry, ry), (0, 0)), constant_values=np.nan)
+    ix, iy, iz = np.nonzero(inner)
+    v = a[ix[:, None] + rx + dx, iy[:, None] + ry + dy, iz[:, None]] # (interior voxels, neighbourhood), NaN off the interior
+    lo, hi = np.nanquantile(v, q, axis=1)
+    out[ix, iy, iz] = np.where(np.isfinite(v).sum(1) >= min_voxels, lo / hi, np.nan)
+    return out
+
+def lesion_mask(t2:np.ndarray, # T2 volume (x, y, z)
+                mask:np.ndarray, # nerve mask on the same grid
+                spacing, # voxel size in mm
+                contrast:float=LESION_CONTRAST, # fascicle contrast above which nerve is lesioned
+                min_fraction:float=MIN_LESION_FRACTION, # smallest lesion, fraction of the slice's nerve cross-section
+                **kwargs, # passed to `fascicle_contrast`
+               )->np.ndarray:
+    "Lesioned nerve voxels: fascicle contrast above `contrast`, the rim classed as its nearest interior voxel, small spots dropped"
+    m = np.asarray(mask) > 0
+    c = fascicle_contrast(t2, m, spacing, **kwargs)
+    inner, les = np.isfinite(c), np.zeros(m.shape, bool)
+    for k in range(m.shape[2]):
+        if not inner[..., k].any(): continue
+        near = ndimage.distance_transform_edt(~inner[..., k], sampling=spacing[:2], return_distances=False, return_indices=True)
+        lk = (np.nan_to_num(c[..., k]) > contrast)[tuple(near)] & m[..., k]
+        lab, n = ndimage.label(lk)
+        if n:
+            keep = np.bincount(lab.ravel()) >= min_fraction * m[..., k].sum(); keep[0] = False
+            lk = keep[lab]
+        les[..., k] = lk
+    return les
+
+# %% ../nbs/08_biomarkers.ipynb #44711ab6
 def measure(t2_img:nib.Nifti1Image, # T2 stack (or path)
             mask_img:nib.Nifti1Image, # nerve mask on the grid of `t2_img` (or path)
-            lesion_img:nib.Nifti1Image|None=None, # optional lesion mask; default: hyperintense nerve voxels
-            lesion_ratio:float=LESION_RATIO, # nerve / muscle ratio above which a nerve voxel is lesioned
+            lesion_img:nib.Nifti1Image|None=None, # optional lesion mask; default: `lesion_mask` of the T2
+            lesion_contrast:float=LESION_CONTRAST, # fascicle contrast above which nerve is lesioned
+            min_lesion_fraction:float=MIN_LESION_FRACTION, # smallest lesion, fraction of the slice's nerve cross-section
             ring_mm=(5., 20.), # muscle ring around the nerve, mm
            )->tuple:
     "Per-slice table and summary of nerve volume (total and per cm), coverage, CSA, T2 ratio and lesion burden"
-    return _measure(t2_img, mask_img, lesion_img, lesion_ratio, ring_mm)[:2]
+    return _measure(t2_img, mask_img, lesion_img, lesion_contrast, min_lesion_fraction, ring_mm)[:2]
 
 def _canonical(t2_img, mask_img)->tuple:
     "(T2 image, its `Reorientation`, canonical spacing, T2 voxels as float32, nerve mask): voxels in the canonical layout"
@@ -91,31 +143,38 @@ def _canonical(t2_img, mask_img)->tuple:
     t2 = ro.to_canonical(np.asanyarray(t2_img.dataobj)).astype(np.float32)
     return t2_img, ro, sp, t2, ro.to_canonical(as_label(np.asanyarray(mask_img.dataobj))) > 0
 
-def _measure(t2_img, mask_img, lesion_img=None, lesion_ratio=LESION_RATIO, ring_mm=(5., 20.)):
-    "`measure`, and the nerve and lesion masks it used"
+def _measure(t2_img, mask_img, lesion_img=None, lesion_contrast=LESION_CONTRAST, min_lesion_fraction=MIN_LESION_FRACTION, ring_mm=(5., 20.)):
+    "`measure`, and the nerve and lesion masks it used (the lesion mask empty where lesions are not measured)"
     t2_img, ro, sp, t2, m = _canonical(t2_img, mask_img)
     if not m.any(): # an empty segmentation has no volume, CSA or signal: a clear refusal, not a row of NaN
         name = getattr(mask_img, 'get_filename', lambda: None)() or (mask_img if isinstance(mask_img, (str, Path)) else 'the nerve mask')
         raise InvalidInputError(name, 'a nerve mask with at least one nerve voxel', 'an empty mask, so there is nothing to measure (was the nerve found?)')
     muscle = reference_signal(t2, m, sp, ring_mm)
+    measured = True
     if lesion_img is not None:
         les = (ro.to_canonical(as_label(np.asanyarray(as_image(lesion_img, 'label', t2_img).dataobj))) > 0) & m
         how = 'lesion mask'
+    elif max(sp[0], sp[1]) > MAX_LESION_VOXEL_MM:
+        les, measured = np.zeros_like(m), False
+        how = (f'not measured: in-plane voxels of {max(sp[0], sp[1]):.2f} mm do not resolve fascicles '
+               f'(at most {MAX_LESION_VOXEL_MM:g} mm); give a lesion mask')
     else:
-        les = m & (t2 > lesion_ratio * np.nan_to_num(muscle, nan=np.inf)[None, None, :])
-        how = f'T2 > {lesion_ratio:g} x muscle'
+        les = lesion_mask(t2, m, sp, lesion_contrast, min_lesion_fraction)
+        how = f'fascicle contrast > {lesion_contrast:g}, lesions of at least {100*min_lesion_fraction:g} % of the cross-section'
     px = sp[0] * sp[1]
     n, nl = m.sum((0, 1)), les.sum((0, 1))
     sig = np.where(n > 0, (t2 * m).sum((0, 1)) / np.maximum(n, 1), np.nan)
     df = pd.DataFrame(dict(slice=np.arange(t2.shape[2]), z_mm=np.arange(t2.shape[2]) * sp[2], csa_mm2=n * px,
-                           nerve_signal=sig, muscle_signal=muscle, t2_ratio=sig / muscle, lesion_mm2=nl * px,
-                           lesion_burden=np.where(n > 0, nl / np.maximum(n, 1), np.nan)))
+                           nerve_signal=sig, muscle_signal=muscle, t2_ratio=sig / muscle,
+                           lesion_mm2=nl * px if measured else np.nan,
+                           lesion_burden=np.where((n > 0) & measured, nl / np.maximum(n, 1), np.nan)))
     on, cov = df[n > 0], coverage(m, sp)
     summary = dict(volume_mm3=cov['volume_mm3'], length_mm=cov['length_mm'], volume_per_cm_mm3=cov['volume_per_cm_mm3'], n_slices=int(len(on)),
                    csa_mean_mm2=float(on.csa_mm2.mean()) if len(on) else 0., csa_max_mm2=float(df.csa_mm2.max()),
                    csa_max_slice=int(df.csa_mm2.idxmax()) if len(on) else None,
                    t2_ratio_mean=float(np.nanmean(on.t2_ratio)) if len(on) else float('nan'),
-                   lesion_volume_mm3=float(nl.sum() * px * sp[2]), lesion_burden=float(nl.sum() / max(int(n.sum()), 1)),
+                   lesion_volume_mm3=float(nl.sum() * px * sp[2]) if measured else None,
+                   lesion_burden=float(nl.sum() / max(int(n.sum()), 1)) if measured else None,
                    lesion_definition=how, reference=f'muscle: dark Otsu class {ring_mm[0]:g}-{ring_mm[1]:g} mm around the nerve',
                    **{k: cov[k] for k in ('partial', 'coverage', 'touches_first_slice', 'touches_last_slice', 'touches_border', 'z_first', 'z_last')},
                    spacing_mm=list(sp))
@@ -195,7 +254,7 @@ def measure_files(t2, # T2 NIfTI file, or a folder holding its DICOM series
     name = Path(mask).name
     part = ' (partial)' if summary['partial'] else ''
     axs = plot_profiles(df, title=f"{name}: volume {summary['volume_mm3']:.0f} mm$^3${part}, {summary['volume_per_cm_mm3']:.0f} mm$^3$/cm, "
-                                  f"lesion burden {100*summary['lesion_burden']:.0f} %")
+                                + _burden(summary, '.0f'))
     with atomic_write(outdir/'profiles.png', overwrite) as tmp: axs[0].figure.savefig(tmp, dpi=120, format='png')
     plt.close(axs[0].figure)
     ax = render_nerve(m, les, summary['spacing_mm'], title=name) # `m` is in the canonical layout, and so is this spacing
@@ -203,24 +262,30 @@ def measure_files(t2, # T2 NIfTI file, or a folder holding its DICOM series
     plt.close(ax.figure)
     return summary
 
+def _burden(summary:dict, fmt:str)->str:
+    "The lesion burden in words: a percentage, or why it was not measured"
+    b = summary['lesion_burden']
+    return f"lesion burden {100*b:{fmt}} %" if b is not None else 'lesion burden not measured (voxels too coarse for fascicles: give a lesion mask)'
+
 def summary_lines(summary:dict, # from `measure_files` (or `measure`, with `t2` and `mask` added)
                   outdir=None, # where the read-outs were written, if anywhere
                  )->list:
     "The summary in words, one line per point (what `nervenet measure` prints)"
     lines = [f"{summary.get('t2', 'T2')} + {summary.get('mask', 'mask')}: volume {summary['volume_mm3']:.0f} mm3 ({summary['volume_per_cm_mm3']:.0f} mm3/cm over "
-             f"{summary['length_mm']:.1f} mm), mean CSA {summary['csa_mean_mm2']:.1f} mm2, lesion burden {100*summary['lesion_burden']:.1f} %"
+             f"{summary['length_mm']:.1f} mm), mean CSA {summary['csa_mean_mm2']:.1f} mm2, {_burden(summary, '.1f')}"
              + (f" -> {outdir}" if outdir is not None else '')]
     if summary['partial']: lines.append(f"  partial coverage: {summary['coverage']}; the volume is that of the imaged part, compare volume per cm")
     return lines
 
-# %% ../nbs/08_biomarkers.ipynb #a1192ca7
-def lesion_ratio_from_controls(pairs, # (T2 image, nerve mask image) of healthy controls
-                               q:float=0.95, # percentile of healthy nerve voxels that is still normal
-                               ring_mm=(5., 20.))->float:
-    "Nerve / muscle T2 ratio exceeded by only `1-q` of the healthy nerve voxels of `pairs`"
-    ratios = []
+# %% ../nbs/08_biomarkers.ipynb #d442f1aa
+def lesion_threshold_from_controls(pairs, # (T2 image, nerve mask image) of healthy controls
+                                   q:float=0.95, # percentile of healthy nerve voxels that is still normal
+                                   **kwargs, # passed to `fascicle_contrast`
+                                  )->float:
+    "Fascicle contrast exceeded by only `1-q` of the healthy nerve voxels of `pairs`"
+    values = []
     for t2_img, mask_img in pairs:
-        _, _, sp, t2, m = _canonical(t2_img, mask_img) # the muscle reference is per acquisition slice, as in `measure`
-        ref = reference_signal(t2, m, sp, ring_mm)
-        ratios.append((t2 / np.where(np.isnan(ref), np.inf, ref)[None, None, :])[m])
-    return float(np.quantile(np.concatenate(ratios), q))
+        _, _, sp, t2, m = _canonical(t2_img, mask_img) # neighbourhoods in plane, as in `measure`
+        c = fascicle_contrast(t2, m, sp, **kwargs)
+        values.append(c[np.isfinite(c)])
+    return float(np.quantile(np.concatenate(values), q))
