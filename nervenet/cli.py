@@ -132,7 +132,7 @@ def make_parser()->argparse.ArgumentParser:
     _overwrite(s); _device(s); s.set_defaults(func=_segment)
     s = sub.add_parser('measure', help='clinical read-outs from a T2 scan and a nerve mask', description='Nerve volume, CSA along the nerve, signal intensity and lesion burden.')
     s.add_argument('t2', help='T2 NIfTI, or a folder holding its DICOM series'); s.add_argument('mask', help='nerve mask NIfTI'); s.add_argument('-o', '--output', required=True, help='output folder')
-    s.add_argument('--lesion', metavar='FILE', help="lesion mask NIfTI on the T2's grid, e.g. segmented on a co-registered fat-suppressed scan (default: nerve voxels hyperintense against muscle)")
+    s.add_argument('--lesion', metavar='FILE', help="lesion mask NIfTI on the T2's grid, e.g. segmented on a co-registered fat-suppressed scan (default: nerve where the fascicles lose their contrast to the epineurium, read at in-plane voxels of 1 mm or finer)")
     _overwrite(s); s.set_defaults(func=_measure)
     s = sub.add_parser('export-nnunet', help='write a cohort as an nnU-Net v2 raw dataset', description='Write COHORT as the nnU-Net v2 raw dataset OUT/DatasetNNN_NAME (imagesTr, labelsTr from the consensus, dataset.json) and, with --crossval, that run\'s folds as splits_final.json.')
     s.add_argument('cohort', help='cohort folder'); s.add_argument('output', help="folder to write the dataset into (nnU-Net's nnUNet_raw)")
