@@ -124,7 +124,8 @@ for n in ('fastai', 'fastcore', 'fastprogress', 'nbdev', 'execnb', 'ipython', 'n
     except md.PackageNotFoundError: vers.append(f"{n} MISSING")
 print('packages: ' + ', '.join(vers))
 bad = []
-for m in ('core', 'phantom', 'data', 'model', 'train', 'metrics', 'inference', 'crossval', 'biomarkers', 'viewer', 'cli'):
+for m in ('core', 'io', 'metrics', 'phantom', 'cohort', 'orientation', 'dicom', 'data', 'model', 'train', 'inference', 'biomarkers', 'viewer',
+          'stats', 'report', 'crossval', 'cli', 'all'):
     try: importlib.import_module('nervenet.' + m)
     except Exception as e: bad.append(f"nervenet.{m}: {type(e).__name__}: {e}")
 for m in ('medpy.metric.binary', 'nbdev.test', 'fastai.callback.fp16', 'fastai.distributed', 'pydicom', 'dcm2niix'):

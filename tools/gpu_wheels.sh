@@ -9,7 +9,7 @@
 # Not carried (the image has them): torch, torchvision, numpy, scipy, pandas, matplotlib, pillow, pyyaml, packaging,
 # requests, httpx, anyio, rich, psutil, pygments, typing-extensions, scikit-learn, cloudpickle, setuptools, build, six,
 # wheel, python-dateutil, jinja2, uvloop, ... (KINDS.md's list). Not carried either: fastai's spacy (fastai.text only),
-# SimpleITK (one cell of 06_inference; medpy.io only), ipykernel/jupyter_client/pyzmq (execnb runs notebooks in-process).
+# SimpleITK (one cell of 11_inference; medpy.io only), ipykernel/jupyter_client/pyzmq (execnb runs notebooks in-process).
 # DEST is emptied of *.whl first, so it never holds two versions of a package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +28,7 @@ PKGS=(
   ipython matplotlib-inline stack-data executing pure_eval asttokens
   # notebooks as tests (tools/test_nbs.py: nbdev 2's test_nb through execnb; the notebooks' nbdev_export)
   nbdev execnb ghapi fastspec astunparse
-  # tests and benchmarks: pydicom (02_data writes DICOM series), medpy (bench/metrics.py, 05_metrics; sdist, built below)
+  # tests and benchmarks: pydicom (07_dicom writes DICOM series), medpy (bench/metrics.py, 02_metrics; sdist, built below)
   pydicom
 )
 # Declared dependencies left out because nothing above imports them (checked): jedi+parso (completion, 5 MB),
