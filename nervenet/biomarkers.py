@@ -17,8 +17,8 @@ from .dicom import load_scan
 
 # %% auto #0
 __all__ = ['LESION_CONTRAST', 'MIN_LESION_FRACTION', 'MAX_LESION_VOXEL_MM', 'MEASURE_FILES', 'otsu_threshold', 'reference_signal',
-           'coverage', 'fascicle_contrast', 'lesion_mask', 'measure', 'plot_profiles', 'render_nerve', 'measure_files',
-           'summary_lines', 'lesion_threshold_from_controls']
+           'coverage', 'fascicle_contrast', 'lesion_mask', 'centreline', 'measure', 'plot_profiles', 'render_nerve',
+           'measure_files', 'summary_lines', 'lesion_threshold_from_controls']
 
 # %% ../nbs/12_biomarkers.ipynb #0e8ad3d6
 def otsu_threshold(values, bins:int=128)->float:
@@ -127,6 +127,29 @@ def lesion_mask(t2:np.ndarray, # T2 volume (x, y, z)
         les[..., k] = lk
     return les
 
+# %% ../nbs/12_biomarkers.ipynb #93cb4297
+def centreline(mask:np.ndarray, # nerve mask, canonical layout (x, y, slices)
+               spacing, # canonical voxel size (mm)
+               smooth:int=5, # slices in the least-squares line fitted around each slice
+              )->pd.DataFrame:
+    "Per slice with nerve: centroid and smoothed centre (mm), arc length from the first such slice (mm) and tilt against the slices' normal (degrees)"
+    m = np.asarray(mask) > 0
+    zs = np.nonzero(m.any((0, 1)))[0]
+    if not len(zs): raise ValueError('centreline: the mask holds no nerve')
+    sp = np.asarray(spacing[:3], float)
+    cen = np.array([ndimage.center_of_mass(m[..., z]) for z in zs]) * sp[:2]
+    zmm, h = zs * sp[2], max(1, smooth) // 2
+    pts, slopes = np.empty_like(cen), np.zeros_like(cen)
+    for i in range(len(zs)):
+        lo, hi = max(0, i - h), min(len(zs), i + h + 1)
+        if hi - lo < 2: pts[i] = cen[i]; continue # one slice of nerve: no direction to read
+        A = np.stack([zmm[lo:hi] - zmm[i], np.ones(hi - lo)], 1)
+        (slopes[i], pts[i]), *_ = np.linalg.lstsq(A, cen[lo:hi], rcond=None) # d(x, y)/dz and the fitted centre at this slice
+    xyz = np.column_stack([pts, zmm])
+    arc = np.concatenate([[0.], np.cumsum(np.linalg.norm(np.diff(xyz, axis=0), axis=1))])
+    tilt = np.degrees(np.arctan(np.linalg.norm(slopes, axis=1)))
+    return pd.DataFrame(dict(slice=zs, x_mm=cen[:, 0], y_mm=cen[:, 1], z_mm=zmm, cx_mm=pts[:, 0], cy_mm=pts[:, 1], arc_mm=arc, tilt_deg=tilt))
+
 # %% ../nbs/12_biomarkers.ipynb #44711ab6
 def measure(t2_img:nib.Nifti1Image, # T2 stack (or path)
             mask_img:nib.Nifti1Image, # nerve mask on the grid of `t2_img` (or path)
@@ -170,9 +193,13 @@ def _measure(t2_img, mask_img, lesion_img=None, lesion_contrast=LESION_CONTRAST,
                            nerve_signal=sig, muscle_signal=muscle, t2_ratio=sig / muscle,
                            lesion_mm2=nl * px if measured else np.nan,
                            lesion_burden=np.where((n > 0) & measured, nl / np.maximum(n, 1), np.nan)))
+    cl = centreline(m, sp).set_index('slice') # along the nerve: arc length and tilt, for the cut perpendicular to it
+    df.insert(3, 'csa_perp_mm2', df.csa_mm2 * np.cos(np.radians(df.slice.map(cl.tilt_deg))))
+    df.insert(2, 'arc_mm', df.slice.map(cl.arc_mm)); df.insert(3, 'tilt_deg', df.slice.map(cl.tilt_deg))
     on, cov = df[n > 0], coverage(m, sp)
     summary = dict(volume_mm3=cov['volume_mm3'], length_mm=cov['length_mm'], volume_per_cm_mm3=cov['volume_per_cm_mm3'], n_slices=int(len(on)),
-                   csa_mean_mm2=float(on.csa_mm2.mean()) if len(on) else 0., csa_max_mm2=float(df.csa_mm2.max()),
+                   csa_mean_mm2=float(on.csa_mm2.mean()) if len(on) else 0., csa_perp_mean_mm2=float(on.csa_perp_mm2.mean()),
+                   arc_length_mm=float(cl.arc_mm.iloc[-1]), csa_max_mm2=float(df.csa_mm2.max()),
                    csa_max_slice=int(df.csa_mm2.idxmax()) if len(on) else None,
                    t2_ratio_mean=float(np.nanmean(on.t2_ratio)) if len(on) else float('nan'),
                    lesion_volume_mm3=float(nl.sum() * px * sp[2]) if measured else None,
