@@ -4,27 +4,23 @@
 
 # %% ../nbs/11_inference.ipynb #6708972b
 from __future__ import annotations
-import time, warnings
-from dataclasses import dataclass, field
-from pathlib import Path
+import warnings
+from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import nibabel as nib
 import torch
 from torch import nn
 from scipy import ndimage
-from fastprogress.fastprogress import progress_bar
-from .core import InvalidInputError, atomic_write, check_overwrite, check_not_input, default_device, cpu_bf16, tune_malloc
+from .core import default_device, cpu_bf16, tune_malloc
 from .io import as_image, voxel_spacing
 from .orientation import reorientation, to_canonical, canonical_spacing, check_spacing, inplane_shape, resample_inplane
-from .dicom import load_scan, dicom_files
-from .cohort import _nifti_file
 from .data import preprocess, uncrop
 
 # %% auto #0
 __all__ = ['inference_dtype', 'default_batch_size', 'predict_volume', 'warm_up', 'covering_crop', 'CompiledNet', 'MCPrediction',
            'slice_uncertainty', 'predict_volume_mc', 'nerve_components', 'remove_false_positives', 'mask_image',
-           'nerve_mask', 'segment', 'nifti_inputs', 'output_names', 'Segmented', 'OutputConflict', 'segment_files']
+           'nerve_mask', 'segment']
 
 # %% ../nbs/11_inference.ipynb #d7b7f5a9
 def inference_dtype(device, # the device inference runs on
@@ -257,193 +253,3 @@ def segment(img:nib.Nifti1Image, # T2 stack (or a path to one)
     img = as_image(img)
     prob = predict_volume(model, img, crop, device, batch_size, spacing=spacing, precision=precision)
     return mask_image(nerve_mask(prob, img, threshold, postprocess), img)
-
-# %% ../nbs/11_inference.ipynb #82e3b0b9
-def _stem(p:Path)->str:
-    "The name of a NIfTI file without `.nii` / `.nii.gz`; a folder's (a DICOM series) name"
-    if p.name.endswith('.nii.gz'): return p.name[:-7]
-    if p.name.endswith('.nii'): return p.name[:-4]
-    return p.name if p.is_dir() else p.stem
-
-_LABELS = ('rater-', 'consensus', 'truth') # label files of the nervenet layout (`nervenet.cohort.read_cohort`, `nervenet.phantom`)
-_OUTPUTS = ('_nerve', '_prob') # what `segment_files` writes, besides `_t2` (a converted DICOM series) and `_uncertainty.csv`
-
-def _not_a_scan(f:Path, stems:set)->bool:
-    "Whether the NIfTI file `f` of a folder whose files have the names `stems` is a label or an output of `segment_files`"
-    s = _stem(f)
-    return s.startswith(_LABELS) or s.endswith(_OUTPUTS) or (s.endswith('_t2') and f"{s[:-3]}_nerve" in stems)
-
-def _is_cohort(p:Path)->bool: return (p/'subjects.csv').is_file()
-
-def _folder_scans(p:Path)->tuple[list, list]:
-    "The scans in folder `p` (see the rules above) and the NIfTI files skipped as labels or outputs"
-    if _is_cohort(p): return [t for d in sorted(p.iterdir()) if d.is_dir() and (t := _nifti_file(d, 't2'))], []
-    if t2 := _nifti_file(p, 't2'): return [t2], []
-    nii = sorted(f for f in p.iterdir() if f.is_file() and f.name.endswith(('.nii', '.nii.gz')))
-    stems = {_stem(f) for f in nii}
-    skipped = [f for f in nii if _not_a_scan(f, stems)]
-    return [f for f in nii if f not in skipped], skipped
-
-def nifti_inputs(inputs)->tuple[list, list, list]:
-    "The scans among `inputs` (NIfTI files, and DICOM series folders as the folder), one error line per input that is neither, and the files skipped in folders"
-    files, errors, skipped, seen = [], [], [], set()
-    for i in ([inputs] if isinstance(inputs, (str, Path)) else inputs):
-        p = Path(i)
-        if p.is_dir():
-            found, skip = _folder_scans(p)
-            if not found and dicom_files(p): found = [p] # a DICOM series: converted when it is segmented
-            if not found:
-                what = f"only labels and outputs ({', '.join(f.name for f in skip)})" if skip else 'neither'
-                errors.append(f"{p}: expected a folder with NIfTI files (*.nii, *.nii.gz) or one DICOM series, found {what}")
-            skipped += skip
-        elif p.exists(): found = [p]
-        else: errors.append(f"{p}: expected a NIfTI file or folder, found nothing at this path"); found = []
-        for f in found: # a scan named twice (or as a file and in its folder) is segmented once
-            if f.resolve() not in seen: seen.add(f.resolve()); files.append(f)
-    return files, errors, skipped
-
-def output_names(files:list)->list:
-    "A name for every input's outputs, unique in the run (regardless of case): its own, with folders or a number where names collide"
-    paths = [Path(f).absolute() for f in files]
-    # a scan stored as <subject>/t2.nii.gz (the nervenet layout) is named after its subject's folder, not 't2'
-    by_folder = [_stem(p).casefold() == 't2' and bool(p.parent.name) for p in paths]
-    stems = [p.parent.name if f else _stem(p) for p, f in zip(paths, by_folder)]
-    # the same name twice in one folder (x.nii and x.nii.gz; X.nii.gz and the DICOM folder X): a number
-    taken, used = {(p.parent, s.casefold()) for p, s in zip(paths, stems)}, set()
-    for i, p in enumerate(paths):
-        if (p.parent, stems[i].casefold()) in used:
-            k = 2
-            while (p.parent, f"{stems[i]}-{k}".casefold()) in taken: k += 1
-            stems[i] = f"{stems[i]}-{k}"; taken.add((p.parent, stems[i].casefold()))
-        used.add((p.parent, stems[i].casefold()))
-    # the same name in different folders: their folders' names, one more at a time, until every name is unique
-    folders = [[q.name for q in p.parents if q.name][1 if f else 0:] for p, f in zip(paths, by_folder)] # a folder already in the name is not added again
-    level = [0] * len(paths)
-    def names(): return ['_'.join([*reversed(folders[i][:level[i]]), stems[i]]) for i in range(len(paths))]
-    while True:
-        groups = {}
-        for i, n in enumerate(names()): groups.setdefault(n.casefold(), []).append(i)
-        grow = [i for g in groups.values() if len(g) > 1 for i in g if level[i] < len(folders[i])]
-        if not grow: break
-        for i in grow: level[i] += 1
-    res, seen = names(), set()
-    for i, n in enumerate(res): # last resort, for names that folders joined with '_' cannot separate (a_b/t2 and a/b_t2)
-        k, m = 2, n
-        while m.casefold() in seen: m, k = f"{n}-{k}", k + 1
-        res[i] = m; seen.add(m.casefold())
-    if len({n.casefold() for n in res}) != len(res): raise RuntimeError(f"output names not unique: {res}") # cannot happen: the loop above
-    return res
-
-def _outputs(f:Path, name:str, outdir:Path, mc:bool, probs:bool=False)->dict:
-    "Every file `segment_files` writes for the input `f` (`mc`: Monte-Carlo dropout on; `probs`: probability maps asked for)"
-    return {'nerve': outdir/f"{name}_nerve.nii.gz", **({'t2': outdir/f"{name}_t2.nii.gz"} if f.is_dir() else {}),
-            **({'prob': outdir/f"{name}_prob.nii.gz"} if mc or probs else {}),
-            **({'prob_std': outdir/f"{name}_prob_std.nii.gz"} if mc and probs else {}),
-            **({'uncertainty': outdir/f"{name}_uncertainty.csv"} if mc else {})}
-
-def _check_outdir(outdir:Path, inputs):
-    "An `InvalidInputError` when `outdir` is a file, or an input folder or inside one"
-    if outdir.exists() and not outdir.is_dir(): raise InvalidInputError(outdir, 'an output folder', 'a file')
-    out = outdir.resolve()
-    for i in ([inputs] if isinstance(inputs, (str, Path)) else inputs):
-        if Path(i).is_dir() and (out == Path(i).resolve() or Path(i).resolve() in out.parents):
-            raise InvalidInputError(outdir, f'an output folder outside the input folder {i}', 'the input folder or a folder inside it')
-
-def _skip_notes(skipped:list)->list:
-    "(folder, one line naming the files skipped in it as labels or outputs) per folder"
-    by = {}
-    for f in skipped: by.setdefault(f.parent, []).append(f.name)
-    return [(d, f"{d}: not segmented, as labels or nervenet outputs: {', '.join(n[:5])}{f' and {len(n) - 5} more' if len(n) > 5 else ''}")
-            for d, n in by.items()]
-
-def _save(img, path, overwrite):
-    with atomic_write(path, overwrite=overwrite) as tmp: nib.save(img, tmp)
-
-def _one_line(e:Exception)->str:
-    msg = ' '.join(str(e).split())
-    return msg if isinstance(e, (InvalidInputError, FileExistsError)) else f"{type(e).__name__}: {msg}"
-
-@dataclass
-class Segmented:
-    "What `segment_files` did with one input"
-    input:str # the input as given: a NIfTI file or a DICOM series folder (a folder of skipped files for `skipped`)
-    status:str # 'segmented'; 'empty' (segmented, but no nerve found); 'failed'; 'skipped' (labels and outputs in a folder)
-    message:str # one line: what was written, why it failed, or what was skipped
-    outputs:dict = field(default_factory=dict) # kind ('nerve', 't2', 'prob', 'uncertainty') -> file written
-    voxels:int = 0 # nerve voxels in the mask
-    seconds:float = 0. # time to load, segment and write the input
-
-class OutputConflict(FileExistsError):
-    "Outputs that exist (and `overwrite` was not given) or that are inputs: nothing was segmented"
-    def __init__(self, conflicts:list):
-        self.conflicts = list(conflicts)
-        super().__init__(f"nothing segmented: {len(self.conflicts)} of the outputs exist or are inputs ({'; '.join(self.conflicts)})")
-
-def segment_files(inputs, # NIfTI files, folders of them, and/or folders holding one DICOM series
-                  outdir, # output folder (created if needed); not an input folder or inside one
-                  model_path, # checkpoint written by `nervenet.train` (.pt)
-                  overwrite:bool=False, # replace existing outputs
-                  device=None, # cuda, mps or cpu; None: the best available
-                  postprocess:bool=True, # remove components that are not part of the nerve tree
-                  mc_samples:int=0, # Monte-Carlo dropout samples; > 1 also writes probability and uncertainty
-                  save_probabilities:bool=False, # also write the nerve probability (float32 NIfTI, 0-1, before thresholding); with `mc_samples` also its std
-                  threshold:float=0.5, # probability above which a voxel is nerve
-                  batch_size:int|None=None, # slices per forward pass; None: 1 on a CPU, 64 on a GPU
-                  precision:str='auto', # 'auto' (bf16 where the device has it, else fp32), 'fp32', 'bf16' or 'fp16'
-                  compile:bool=False, # `torch.compile` the network once for all inputs (`CompiledNet`); not with `mc_samples`
-                  progress:bool=True, # show a progress bar
-                  callback=None, # called with each `Segmented` as soon as it is known (the command prints a line per input)
-                 )->list:
-    "Segment every input into `outdir` and return a `Segmented` per input; raises before any work when the run cannot be done as asked"
-    from nervenet.train import load_checkpoint
-    if mc_samples < 0 or mc_samples == 1: raise ValueError(f"mc_samples must be 0 (off) or at least 2, found {mc_samples}")
-    outdir, results = Path(outdir), []
-    def done(r:Segmented):
-        results.append(r)
-        if callback is not None: callback(r)
-    files, errors, skipped = nifti_inputs(inputs)
-    _check_outdir(outdir, inputs)
-    outs = [_outputs(f, n, outdir, mc_samples > 0, save_probabilities) for f, n in zip(files, output_names(files))]
-    if len({str(p).casefold() for o in outs for p in o.values()}) != sum(map(len, outs)): # `output_names` makes names unique
-        raise RuntimeError(f'two inputs with one output file among {[str(p) for o in outs for p in o.values()]}')
-    conflicts, read = [], [f for f in files if not f.is_dir()] + [Path(model_path)]
-    for p in (p for o in outs for p in o.values()):
-        try: check_overwrite(check_not_input(p, read), overwrite) # an input is never written over, with or without overwrite
-        except (FileExistsError, InvalidInputError) as e: conflicts.append(str(e))
-    if conflicts: raise OutputConflict(conflicts) # before any work: a run writes its complete set of files or none
-    dev = default_device(device)
-    try:
-        model, cfg = load_checkpoint(model_path, device=dev)
-        if compile and not mc_samples: model = CompiledNet(model, dev)
-    except InvalidInputError: raise
-    except Exception as e: raise InvalidInputError(model_path, 'a loadable nervenet model', _one_line(e)) from None
-    outdir.mkdir(parents=True, exist_ok=True)
-    for e in errors: done(Segmented(e.split(': ', 1)[0], 'failed', e))
-    for d, note in _skip_notes(skipped): done(Segmented(str(d), 'skipped', note))
-    todo = list(zip(files, outs))
-    for f, o in progress_bar(todo, leave=False) if progress else todo: # fastprogress writes a stray '█' even with display=False
-        try:
-            start = time.perf_counter()
-            img = load_scan(f)
-            if mc_samples:
-                mc = predict_volume_mc(model, img, cfg.crop, mc_samples, dev, batch_size, spacing=cfg.spacing, name=str(f), precision=precision)
-                prob = mc.prob
-            else: prob = predict_volume(model, img, cfg.crop, dev, batch_size, spacing=cfg.spacing, name=str(f), precision=precision)
-            mask = nerve_mask(prob, img, threshold, postprocess)
-            written = {}
-            if 't2' in o: _save(img, o['t2'], overwrite); written['t2'] = o['t2'] # the converted series: the image the mask is aligned with
-            _save(mask_image(mask, img), o['nerve'], overwrite); written['nerve'] = o['nerve']
-            if 'prob' in o: _save(mask_image(prob, img, np.float32), o['prob'], overwrite); written['prob'] = o['prob']
-            if 'prob_std' in o: _save(mask_image(mc.std, img, np.float32), o['prob_std'], overwrite); written['prob_std'] = o['prob_std']
-            if mc_samples:
-                with atomic_write(o['uncertainty'], overwrite=overwrite) as tmp: mc.slices.to_csv(tmp, index=False)
-                written['uncertainty'] = o['uncertainty']
-            seconds, voxels = time.perf_counter() - start, int(mask.sum())
-            msg = f"{f} -> {o['nerve']} ({seconds:.2f} s, {voxels} nerve voxels)"
-            if 't2' in o: msg += f"; DICOM series converted to {o['t2']}"
-            if mc_samples: msg += f"; slices to review: {', '.join(map(str, mc.slices.slice[mc.slices.review]))}"
-            done(Segmented(str(f), 'segmented' if voxels else 'empty', msg, written, voxels, seconds))
-        except Exception as e:
-            msg = _one_line(e)
-            done(Segmented(str(f), 'failed', msg if msg.startswith(str(f)) or any(msg.startswith(str(p)) for p in o.values()) else f'{f}: {msg}'))
-    return results
