@@ -1,7 +1,7 @@
 """Shared pieces of the nervenet benchmarks: command line, environment record, timers, matmul limit, JSON results.
 
 Every benchmark prints its figures and appends one record to `bench/results/<name>.json` (a JSON list, newest last), so the
-docs page (`nbs/19_benchmarks.ipynb`) can show the latest figures with the device and versions they came from.
+docs page (`nbs/22_benchmarks.ipynb`) can show the latest figures with the device and versions they came from.
 """
 from __future__ import annotations
 import argparse, datetime, gc, json, os, platform, resource, sys, time

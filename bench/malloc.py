@@ -25,7 +25,7 @@ def part(tuned:bool, slices:int, patch:int, steps:int)->dict:
     from nervenet.data import SliceDataset, SliceDL
     from nervenet.model import fcdensenet_paper
     from nervenet.inference import predict_volume
-    from nervenet.train import nerve_learner, synth_slices
+    from nervenet.learner import nerve_learner, synth_slices
     dev, p = torch.device('cpu'), get_profile('cpu')
     rng = np.random.default_rng(0)
     img = nib.Nifti1Image(rng.integers(0, 1000, (*p.shape[:2], slices), dtype=np.int16), np.diag([*p.spacing, 1.]))

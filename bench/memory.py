@@ -1,5 +1,5 @@
 """Peak memory: segmenting one 448 x 384 x 60 volume (`nervenet.inference.predict_volume` with its defaults: batch and precision per device)
-and one training step at batch 8 on the paper crop (`nervenet.train.nerve_learner`, augmentation on); on a CPU with native
+and one training step at batch 8 on the paper crop (`nervenet.learner.nerve_learner`, augmentation on); on a CPU with native
 bf16 the training step again with `RunConfig.cpu_bf16` (bf16 autocast, channels-last).
 
 Each part runs in its own process, so the operating system's peak resident size (`ru_maxrss`) belongs to that part alone;
@@ -37,7 +37,7 @@ def part_train(device, batch:int, cpu_bf16:bool=False)->dict:
     from fastai.data.core import DataLoaders
     from nervenet.core import RunConfig
     from nervenet.data import SliceDataset, SliceDL
-    from nervenet.train import nerve_learner, synth_slices
+    from nervenet.learner import nerve_learner, synth_slices
     cfg = RunConfig.from_profile('paper', device=str(device), batch_size=batch, cpu_bf16=cpu_bf16)
     x, y = synth_slices(batch, cfg.crop)
     ds = SliceDataset(x, y, [('synth', k) for k in range(batch)])

@@ -1,7 +1,7 @@
-"""Training speed: slices/s of `nervenet.train.nerve_learner` steps with augmentation on, at the paper crop and the `quick` profile's crop.
+"""Training speed: slices/s of `nervenet.learner.nerve_learner` steps with augmentation on, at the paper crop and the `quick` profile's crop.
 
 Each batch is split into three timed parts: data (the fastai `DataLoader` collating preloaded slices and moving them to the
-device), augmentation (`nervenet.train.Augment`: flip, shift, elastic on the device) and the model step (forward, loss,
+device), augmentation (`nervenet.learner.Augment`: flip, shift, elastic on the device) and the model step (forward, loss,
 backward, Adam step). The slowest part is the bottleneck. Validation batches (forward only) are timed too, and a 100-epoch
 fold of the paper's cross-validation (39 training x 60 slices, 13 test subjects x 60 slices validated every epoch) is
 extrapolated from the two rates. The side-by-side ratio: the paper crop against the quick crop (pixels vs time).
@@ -16,7 +16,7 @@ import benchlib as bl
 from fastai.callback.core import Callback
 from nervenet.core import RunConfig, get_profile
 from nervenet.data import SliceDataset, SliceDL
-from nervenet.train import nerve_learner, synth_slices
+from nervenet.learner import nerve_learner, synth_slices
 from fastai.data.core import DataLoaders
 
 FOLD = dict(train_subjects=39, test_subjects=13, slices=60, epochs=100, folds=4)  # the paper: 52 subjects, 4 folds

@@ -124,7 +124,7 @@ for n in ('fastai', 'fastcore', 'fastprogress', 'nbdev', 'execnb', 'ipython', 'n
     except md.PackageNotFoundError: vers.append(f"{n} MISSING")
 print('packages: ' + ', '.join(vers))
 bad = []
-for m in ('core', 'io', 'metrics', 'phantom', 'cohort', 'orientation', 'dicom', 'data', 'model', 'train', 'inference', 'biomarkers', 'viewer',
+for m in ('core', 'io', 'metrics', 'phantom', 'cohort', 'orientation', 'dicom', 'data', 'model', 'learner', 'checkpoint', 'train', 'inference', 'batch', 'biomarkers', 'viewer',
           'stats', 'report', 'crossval', 'cli', 'all'):
     try: importlib.import_module('nervenet.' + m)
     except Exception as e: bad.append(f"nervenet.{m}: {type(e).__name__}: {e}")

@@ -9,7 +9,7 @@
 # Not carried (the image has them): torch, torchvision, numpy, scipy, pandas, matplotlib, pillow, pyyaml, packaging,
 # requests, httpx, anyio, rich, psutil, pygments, typing-extensions, scikit-learn, cloudpickle, setuptools, build, six,
 # wheel, python-dateutil, jinja2, uvloop, ... (KINDS.md's list). Not carried either: fastai's spacy (fastai.text only),
-# SimpleITK (one cell of 11_inference; medpy.io only), ipykernel/jupyter_client/pyzmq (execnb runs notebooks in-process).
+# SimpleITK (cells of 14_batch; medpy.io only), ipykernel/jupyter_client/pyzmq (execnb runs notebooks in-process).
 # DEST is emptied of *.whl first, so it never holds two versions of a package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
